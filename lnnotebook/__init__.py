@@ -1,0 +1,84 @@
+"""lnnotebook: Lightning invoices in Jupyter.
+
+Decode BOLT11 strings into typed pandas DataFrames, create invoices across providers (with a local
+sandbox of each), compare them, and keep what you made.
+
+    >>> import lnnotebook as ln
+    >>> ln.decode("lnbc1...").amount_msat
+    >>> ln.decode_frame(series_of_invoices)
+
+Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets) load on first use so that
+``import lnnotebook`` stays cheap in a notebook.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lnnotebook.decoding import Hop, Invoice, decode
+from lnnotebook.errors import (
+    AmountError,
+    ChecksumError,
+    FeatureError,
+    FieldLengthError,
+    FormatError,
+    InvoiceError,
+    MissingFieldError,
+    NetworkError,
+    SignatureError,
+    TooLongError,
+    TruncatedError,
+)
+from lnnotebook.frames import decode_frame, hops_frame
+
+__version__ = "0.1.0"
+
+# Public names whose modules are imported on first access (name -> module).
+_LAZY: dict[str, str] = {
+    "connect": "lnnotebook.providers",
+    "create_invoices": "lnnotebook.batch",
+    "CreatedInvoice": "lnnotebook.providers.base",
+    "Provider": "lnnotebook.providers.base",
+    "ProviderError": "lnnotebook.providers.errors",
+    "AuthenticationError": "lnnotebook.providers.errors",
+    "RateLimitError": "lnnotebook.providers.errors",
+    "InvalidRequestError": "lnnotebook.providers.errors",
+    "ProviderUnavailableError": "lnnotebook.providers.errors",
+    "UnexpectedResponseError": "lnnotebook.providers.errors",
+    "sandbox": "lnnotebook.sandbox",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lnnotebook' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "AmountError",
+    "ChecksumError",
+    "FeatureError",
+    "FieldLengthError",
+    "FormatError",
+    "Hop",
+    "Invoice",
+    "InvoiceError",
+    "MissingFieldError",
+    "NetworkError",
+    "SignatureError",
+    "TooLongError",
+    "TruncatedError",
+    "decode",
+    "decode_frame",
+    "hops_frame",
+    *_LAZY,
+]
