@@ -1,0 +1,321 @@
+"""BOLT11 invoices as pandas DataFrames: one row per invoice, and the long table of route hints.
+
+Conventions follow pandas: ``errors="raise"|"coerce"``, nullable dtypes (``Int64``, ``string``,
+``boolean``), tz-aware UTC timestamps, the input's index kept, and a ``Series.ln`` accessor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from lnnotebook.decoding import ROW_FIELDS, InvoiceError, decode_rows, feature_names
+
+Errors = Literal["raise", "coerce"]
+
+# Seconds that fit in pandas' nanosecond timestamps (year 2262); later ones become NaT.
+_MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
+_INT64_MAX = np.iinfo(np.int64).max
+_CHUNK = 4096
+
+INVOICE_COLUMNS: dict[str, str] = {
+    "bolt11": "string",
+    "network": "string",
+    "amount_msat": "Int64",
+    "amount_sat": "Float64",
+    "timestamp": "Int64",
+    "created_at": "datetime64[ns, UTC]",
+    "expires_at": "datetime64[ns, UTC]",
+    "expiry": "Int64",
+    "payment_hash": "string",
+    "payment_secret": "string",
+    "description": "string",
+    "description_hash": "string",
+    "payee": "string",
+    "min_final_cltv_expiry": "Int64",
+    "fallback_addresses": "string",  # comma-separated
+    "route_hint_count": "Int64",
+    "hop_count": "Int64",
+    "features": "string",  # comma-separated BOLT 9 names, unknown_<bit> otherwise
+    "feature_bits": "string",  # comma-separated bit numbers
+    "metadata": "string",
+    "signature": "string",
+    "warnings": "string",  # "; "-separated, NA when there are none
+    "error": "string",
+    "error_type": "string",
+}
+
+HOP_COLUMNS: dict[str, str] = {
+    "pubkey": "string",
+    "short_channel_id": "string",
+    "fee_base_msat": "Int64",
+    "fee_proportional_millionths": "Int64",
+    "cltv_expiry_delta": "Int64",
+    "error": "string",
+    "error_type": "string",
+}
+
+_FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
+
+
+def decode_frame(
+    invoices: Iterable[Any] | pd.Series | str,
+    *,
+    errors: Errors = "raise",
+    verify: bool = True,
+    strict: bool = True,
+    workers: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Decode invoices into a DataFrame, one row per input, the input's index kept.
+
+    ``errors="raise"`` raises the first ``InvoiceError``, its message naming the row;
+    ``errors="coerce"`` never raises for a bad row: its ``error`` and ``error_type`` are filled
+    and its other fields are missing. ``workers>1`` decodes in that many processes;
+    ``progress=True`` shows a tqdm bar. See ``lnnotebook.decode`` for ``verify`` and ``strict``.
+    """
+    index, results = _decode_all(invoices, errors, verify, strict, workers, progress)
+    return _invoice_table(index, results)
+
+
+def hops_frame(
+    invoices: Iterable[Any] | pd.Series | str,
+    *,
+    errors: Errors = "raise",
+    verify: bool = True,
+    strict: bool = True,
+    workers: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """The route hints as a long table: one row per hop, indexed by (invoice, route, hop).
+
+    ``invoice`` is the input's index label, ``route`` and ``hop`` count from 0. With
+    ``errors="coerce"`` an invoice that fails gets one row with missing route and hop and its
+    ``error``, so no input disappears; invoices without route hints have no rows.
+    """
+    index, results = _decode_all(invoices, errors, verify, strict, workers, progress)
+    return _hop_table(index, results)
+
+
+@pd.api.extensions.register_series_accessor("ln")
+class LightningAccessor:
+    """``series.ln.decode(...)`` and ``series.ln.hops(...)`` on a Series of invoice strings."""
+
+    def __init__(self, series: pd.Series) -> None:
+        self._series = series
+
+    def decode(self, **options: Any) -> pd.DataFrame:
+        return decode_frame(self._series, **options)
+
+    def hops(self, **options: Any) -> pd.DataFrame:
+        return hops_frame(self._series, **options)
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def _decode_all(
+    invoices: Iterable[Any] | pd.Series | str,
+    errors: str,
+    verify: bool,
+    strict: bool,
+    workers: int,
+    progress: bool,
+) -> tuple[pd.Index, list]:
+    if errors not in ("raise", "coerce"):
+        raise ValueError(f"errors must be 'raise' or 'coerce', not {errors!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers!r}")
+    if isinstance(invoices, str):
+        invoices = [invoices]
+    if isinstance(invoices, pd.Series):
+        index, texts = invoices.index, invoices.tolist()
+    elif isinstance(invoices, pd.DataFrame):
+        raise TypeError("pass a Series or list of invoice strings, e.g. df['bolt11'], not a DataFrame")
+    else:
+        texts = list(invoices)
+        index = pd.RangeIndex(len(texts))
+
+    # Identical invoices are decoded once: position of each distinct text, then fan back out.
+    distinct: dict[Any, int] = {}
+    keys = [text if isinstance(text, str) else (_NOT_TEXT, position) for position, text in enumerate(texts)]
+    for key in keys:
+        distinct.setdefault(key, len(distinct))
+    unique_texts = [key if isinstance(key, str) else texts[key[1]] for key in distinct]
+    unique_results = _decode_unique(unique_texts, verify, strict, workers, progress)
+    results = [unique_results[distinct[key]] for key in keys]
+
+    if errors == "raise":
+        for label, result in zip(index, results):
+            if isinstance(result, InvoiceError):
+                raise type(result)(f"row {label!r}: {result}", field=result.field) from result
+    return index, results
+
+
+_NOT_TEXT = object()
+
+
+def _decode_unique(texts: Sequence[Any], verify: bool, strict: bool, workers: int, progress: bool) -> list:
+    chunks = [texts[start : start + _CHUNK] for start in range(0, len(texts), _CHUNK)]
+    decode_chunk = partial(decode_rows, verify=verify, strict=strict)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(texts), unit="invoice", desc="decoding")
+    results: list = []
+    try:
+        if workers > 1 and len(chunks) > 1:
+            with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+                for chunk, decoded in zip(chunks, pool.map(decode_chunk, chunks)):
+                    results.extend(decoded)
+                    if bar is not None:
+                        bar.update(len(chunk))
+        else:
+            for chunk in chunks:
+                results.extend(decode_chunk(chunk))
+                if bar is not None:
+                    bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+# --- building columns ---------------------------------------------------------------------------
+
+
+def _int_array(values: list) -> pd.arrays.IntegerArray:
+    """Nullable Int64 from Python ints and None; values beyond int64 become missing."""
+    size = len(values)
+    mask = np.fromiter((value is None for value in values), dtype=bool, count=size)
+    try:
+        data = np.fromiter((0 if value is None else value for value in values), dtype=np.int64, count=size)
+    except OverflowError:
+        fits = [
+            value if value is not None and -_INT64_MAX <= value <= _INT64_MAX else None for value in values
+        ]
+        return _int_array(fits)
+    return pd.arrays.IntegerArray(data, mask)
+
+
+def _string_array(values: list) -> pd.api.extensions.ExtensionArray:
+    return pd.array(values, dtype="string")
+
+
+def _utc_times(seconds: pd.arrays.IntegerArray) -> pd.DatetimeIndex:
+    """Seconds since 1970 as UTC timestamps; missing or beyond year 2262 becomes NaT."""
+    raw = seconds.to_numpy(dtype=np.int64, na_value=0)
+    representable = ~seconds.isna() & (raw <= _MAX_NS_SECONDS) & (raw >= -_MAX_NS_SECONDS)
+    nanoseconds = np.where(representable, raw, 0).astype(np.int64) * 10**9
+    times = nanoseconds.view("datetime64[ns]").copy()
+    times[~representable] = np.datetime64("NaT")
+    return pd.DatetimeIndex(times).tz_localize("UTC")
+
+
+def _invoice_table(index: pd.Index, results: list) -> pd.DataFrame:
+    size = len(results)
+    rows = [result if isinstance(result, tuple) else None for result in results]
+    empty: tuple = (None,) * len(ROW_FIELDS)
+    columns = list(zip(*(row or empty for row in rows))) if size else [()] * len(ROW_FIELDS)
+    field = {name: list(columns[position]) for name, position in _FIELD.items()}
+
+    routes = field["route_hints"]
+    features = field["features"]
+    warnings = field["warnings"]
+    amount_msat = field["amount_msat"]
+    for position, value in enumerate(amount_msat):
+        if value is not None and value > _INT64_MAX:
+            amount_msat[position] = None
+            warnings[position] = (
+                *warnings[position],
+                f"amount of {value} msat is beyond int64; left missing",
+            )
+
+    data: dict[str, Any] = {
+        "bolt11": _string_array(field["bolt11"]),
+        "network": _string_array(field["network"]),
+        "amount_msat": _int_array(amount_msat),
+    }
+    data["amount_sat"] = pd.array(data["amount_msat"], dtype="Float64") / 1000
+    timestamp = _int_array(field["timestamp"])
+    expiry = _int_array(field["expiry"])
+    data["timestamp"] = timestamp
+    data["created_at"] = _utc_times(timestamp)
+    # expires_at: only where timestamp + expiry cannot overflow int64
+    headroom = expiry.fillna(0).to_numpy(np.int64) <= _INT64_MAX - timestamp.fillna(0).to_numpy(np.int64)
+    expiry_in_range = expiry.copy()
+    expiry_in_range[~headroom] = pd.NA
+    data["expires_at"] = _utc_times(timestamp + expiry_in_range)
+    data["expiry"] = expiry
+    for name in ("payment_hash", "payment_secret", "description", "description_hash", "payee"):
+        data[name] = _string_array(field[name])
+    data["min_final_cltv_expiry"] = _int_array(field["min_final_cltv_expiry"])
+    data["fallback_addresses"] = _string_array(
+        [None if value is None else ",".join(value) for value in field["fallback_addresses"]]
+    )
+    data["route_hint_count"] = _int_array([None if value is None else len(value) for value in routes])
+    data["hop_count"] = _int_array([None if value is None else sum(map(len, value)) for value in routes])
+    data["features"] = _string_array([None if value is None else feature_names(value) for value in features])
+    data["feature_bits"] = _string_array(
+        [None if value is None else ",".join(str(feature.bit) for feature in value) for value in features]
+    )
+    data["metadata"] = _string_array(field["metadata"])
+    data["signature"] = _string_array(field["signature"])
+    data["warnings"] = _string_array([("; ".join(value) or None) if value else None for value in warnings])
+    data["error"], data["error_type"] = _error_columns(results)
+    frame = pd.DataFrame(data, index=index)
+    frame.index = index  # keep the caller's index object (name, dtype) as is
+    return frame
+
+
+def _error_columns(results: list) -> tuple:
+    messages = [None if isinstance(result, tuple) else str(result) for result in results]
+    kinds = [None if isinstance(result, tuple) else type(result).__name__ for result in results]
+    return _string_array(messages), _string_array(kinds)
+
+
+def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:
+    labels: list = []
+    route_numbers: list = []
+    hop_numbers: list = []
+    hops: list = []
+    failures: list = []
+    routes_at = _FIELD["route_hints"]
+    for label, result in zip(index, results):
+        if not isinstance(result, tuple):
+            labels.append(label)
+            route_numbers.append(None)
+            hop_numbers.append(None)
+            hops.append((None,) * 5)
+            failures.append(result)
+            continue
+        for route_number, route in enumerate(result[routes_at]):
+            for hop_number, hop in enumerate(route):
+                labels.append(label)
+                route_numbers.append(route_number)
+                hop_numbers.append(hop_number)
+                hops.append(hop)
+                failures.append(None)
+    columns = list(zip(*hops)) if hops else [()] * 5
+    data: dict[str, Any] = {
+        "pubkey": _string_array(list(columns[0])),
+        "short_channel_id": _string_array(list(columns[1])),
+        "fee_base_msat": _int_array(list(columns[2])),
+        "fee_proportional_millionths": _int_array(list(columns[3])),
+        "cltv_expiry_delta": _int_array(list(columns[4])),
+    }
+    data["error"], data["error_type"] = _error_columns(
+        [(0,) if failure is None else failure for failure in failures]
+    )
+    invoice_level = pd.Index(labels, dtype=index.dtype, name=index.name or "invoice")
+    multi_index = pd.MultiIndex.from_arrays(
+        [invoice_level, _int_array(route_numbers), _int_array(hop_numbers)],
+        names=[invoice_level.name, "route", "hop"],
+    )
+    return pd.DataFrame(data, index=multi_index)
