@@ -480,11 +480,14 @@ def _segwit_address(hrp: str, version: int, program: bytes) -> str:
     bits = int.from_bytes(program, "big")
     pad = (-8 * len(program)) % 5
     groups = [version] + _to_groups(bits << pad, (8 * len(program) + pad) // 5)
-    const = _BECH32_CONST if version == 0 else _BECH32M_CONST
-    state = 1
-    for symbol in list(_expand_hrp(hrp)) + groups + [0] * 6:
-        state = _polymod_step(state, symbol)
-    state ^= const
+    symbols = list(_expand_hrp(hrp)) + groups + [0] * 6
+    table = _TABLE.rows(len(symbols) + 1)
+    state = int(table[len(symbols), 1])  # the polymod's initial 1, shifted through every symbol
+    last = len(symbols) - 1
+    for position, symbol in enumerate(symbols):
+        if symbol:
+            state ^= int(table[last - position, symbol])
+    state ^= _BECH32_CONST if version == 0 else _BECH32M_CONST
     checksum = [(state >> 5 * (5 - i)) & 31 for i in range(6)]
     return hrp + "1" + "".join(BECH32_CHARSET[g] for g in groups + checksum)
 

@@ -38,7 +38,7 @@ INVOICE_COLUMNS: dict[str, str] = {
     "description_hash": "string",
     "payee": "string",
     "min_final_cltv_expiry": "Int64",
-    "fallback_addresses": "string",  # comma-separated
+    "fallback_addresses": "string",  # comma-separated; NA when there are none
     "route_hint_count": "Int64",
     "hop_count": "Int64",
     "features": "string",  # comma-separated BOLT 9 names, unknown_<bit> otherwise
@@ -257,13 +257,14 @@ def _invoice_table(index: pd.Index, results: list) -> pd.DataFrame:
         data[name] = _string_array(field[name])
     data["min_final_cltv_expiry"] = _int_array(field["min_final_cltv_expiry"])
     data["fallback_addresses"] = _string_array(
-        [None if value is None else ",".join(value) for value in field["fallback_addresses"]]
+        [",".join(value) or None if value else None for value in field["fallback_addresses"]]
     )
     data["route_hint_count"] = _int_array([None if value is None else len(value) for value in routes])
     data["hop_count"] = _int_array([None if value is None else sum(map(len, value)) for value in routes])
-    data["features"] = _string_array([None if value is None else feature_names(value) for value in features])
+    # Lists are comma-joined; an empty list is missing (NA), like the other optional fields.
+    data["features"] = _string_array([feature_names(value) if value else None for value in features])
     data["feature_bits"] = _string_array(
-        [None if value is None else ",".join(str(feature.bit) for feature in value) for value in features]
+        [",".join(str(feature.bit) for feature in value) if value else None for value in features]
     )
     data["metadata"] = _string_array(field["metadata"])
     data["signature"] = _string_array(field["signature"])
