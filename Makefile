@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3
+# The newest supported interpreter found (bolt11 and lnbits do not install on 3.13).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do command -v $$p >/dev/null 2>&1 && echo $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -7,6 +8,8 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint bench sample clean
 
 $(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else \
+		"lnnotebook needs Python 3.10-3.12, found " + sys.version.split()[0] + "; set PYTHON=python3.X")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'

@@ -22,6 +22,7 @@ Errors = Literal["raise", "coerce"]
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
 _CHUNK = 4096
+_MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 INVOICE_COLUMNS: dict[str, str] = {
     "bolt11": "string",
@@ -161,7 +162,9 @@ _NOT_TEXT = object()
 
 
 def _decode_unique(texts: Sequence[Any], verify: bool, strict: bool, workers: int, progress: bool) -> list:
-    chunks = [texts[start : start + _CHUNK] for start in range(0, len(texts), _CHUNK)]
+    # Several chunks per worker keep processes busy; one process needs chunks only for progress.
+    size = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (4 * workers)))
+    chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
     decode_chunk = partial(decode_rows, verify=verify, strict=strict)
     bar = None
     if progress:
