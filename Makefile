@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-# The newest supported interpreter found (bolt11 and lnbits do not install on 3.13).
-PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do command -v $$p >/dev/null 2>&1 && echo $$p && break; done)
+# The first interpreter that runs and is 3.10-3.12 (bolt11 and lnbits do not install on 3.13).
+PYTHON ?= $(shell for p in python3 python3.12 python3.11 python3.10; do \
+	$$p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' >/dev/null 2>&1 \
+	&& echo $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -8,8 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint bench sample clean
 
 $(STAMP): pyproject.toml requirements.lock
-	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else \
-		"lnnotebook needs Python 3.10-3.12, found " + sys.version.split()[0] + "; set PYTHON=python3.X")'
+	@test -n "$(PYTHON)" || { echo "lnnotebook needs Python 3.10-3.12 (python3, python3.1x); set PYTHON=..." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
