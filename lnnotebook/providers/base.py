@@ -1,0 +1,473 @@
+"""The provider client base class and the CreatedInvoice record.
+
+A provider client is one module in ``lnnotebook/providers/`` with one ``Provider`` subclass that
+declares its options and implements ``_create``, ``_status`` and (optionally) ``receive_fee``.
+Everything shared lives here: option resolution (keyword arguments, then ``LNNOTEBOOK_<PROVIDER>_<OPTION>``),
+input validation, the HTTP session and its retry policy, mapping HTTP failures to ``ProviderError``
+subclasses, and secret redaction. ``_finalise`` is the single place a created invoice passes through
+before ``create_invoice`` returns it (the future ledger hooks in there).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import email.utils
+import json
+import operator
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import requests
+
+from lnnotebook.http import (
+    check_base_url,
+    make_session,
+    redact,
+    redact_data,
+    register_secrets,
+    unregister_secrets,
+)
+from lnnotebook.options import Option, env_var, resolve_options
+from lnnotebook.providers.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+    UnexpectedResponseError,
+)
+
+STATUSES = ("pending", "paid", "expired", "failed")
+MAX_SUPPLY_SAT = 21_000_000 * 100_000_000
+MAX_DESCRIPTION_BYTES = 639  # a BOLT11 `d` field holds at most 1023 5-bit groups
+# Response fields that are secrets in every provider's vocabulary; hidden in `raw`.
+SECRET_FIELDS = frozenset({"payment_preimage", "preimage", "token", "api_key", "api_secret", "access_key"})
+
+COMMON_OPTIONS: tuple[Option, ...] = (
+    Option("connect_timeout", float, 3.05, help="seconds to establish a connection"),
+    Option("read_timeout", float, 20.0, help="seconds to wait for response data"),
+    Option("retries", int, 3, help="retries for safe requests (see lnnotebook.http)"),
+    Option("backoff", float, 0.3, help="urllib3 backoff_factor between retries"),
+    Option("allow_insecure", bool, False, help="allow plain http:// to non-loopback hosts"),
+)
+
+
+@dataclass(frozen=True)
+class CreatedInvoice:
+    """An invoice a provider created. ``raw`` is the provider's response with secrets removed.
+
+    ``note`` explains anything surprising about the record, e.g. why ``bolt11`` is None.
+    """
+
+    provider: str
+    provider_id: str | None
+    bolt11: str | None
+    amount_sat: int
+    memo: str | None
+    expiry: int | None
+    fee_sat: int | None
+    status: str
+    created_at: datetime
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    note: str | None = None
+
+
+class Provider(ABC):
+    """A client for one invoice provider. Create with ``lnnotebook.connect(name, **options)``."""
+
+    name: ClassVar[str]
+    default_url: ClassVar[str | None] = None
+    options: ClassVar[tuple[Option, ...]] = ()
+    create_arguments: ClassVar[frozenset[str]] = frozenset()  # accepted **provider_specific names
+    min_amount_sat: ClassVar[int] = 1
+    max_amount_sat: ClassVar[int] = MAX_SUPPLY_SAT
+    supports_expiry: ClassVar[bool] = True
+    idempotent_create: ClassVar[bool] = False  # True only with an idempotency key on every POST
+    retry_statuses: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
+
+    def __init__(self, **options: Any) -> None:
+        specs = (Option("url", str, self.default_url, required=True), *self.options, *COMMON_OPTIONS)
+        self.config: dict[str, Any] = resolve_options(self.name, specs, options)
+        self._secrets: tuple[str, ...] = tuple(
+            str(self.config[spec.name]) for spec in specs if spec.secret and self.config[spec.name]
+        )
+        self._secrets += tuple(self._derived_secrets())
+        register_secrets(self._secrets)
+        self._closed = False
+        try:
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self) -> None:
+        self.url = self.config["url"].rstrip("/")
+        problem = check_base_url(self.url, allow_insecure=self.config["allow_insecure"])
+        if problem:
+            raise ConfigurationError(
+                f"option 'url' ({env_var(self.name, 'url')}): {problem}", provider=self.name, field="url"
+            )
+        self.timeout = (self.config["connect_timeout"], self.config["read_timeout"])
+        self.session = make_session(
+            retries=self.config["retries"],
+            backoff=self.config["backoff"],
+            retry_statuses=self.retry_statuses,
+            retry_post=self.idempotent_create,
+            user_agent=f"lnnotebook ({self.name})",
+        )
+        self._authenticate(self.session)
+
+    # --- what a provider module implements -----------------------------------------------------
+
+    @abstractmethod
+    def _authenticate(self, session: requests.Session) -> None:
+        """Attach credentials to the session (headers, auth or params)."""
+
+    @abstractmethod
+    def _create(
+        self, amount_sat: int, memo: str | None, expiry: int | None, **provider_specific: Any
+    ) -> CreatedInvoice:
+        """Send the create request and build the record (inputs are already validated)."""
+
+    @abstractmethod
+    def _status(self, provider_id: str) -> str:
+        """One of STATUSES, from the provider's status endpoint."""
+
+    def _derived_secrets(self) -> Iterable[str]:
+        """Encoded forms of the credentials (e.g. a Basic auth blob) that must be hidden too."""
+        return ()
+
+    def _error_message(self, body: Any, text: str) -> str:
+        """The provider's own message from an error body (override for provider formats)."""
+        if isinstance(body, Mapping):
+            for key in ("message", "error", "detail"):
+                if isinstance(body.get(key), str) and body[key]:
+                    return body[key]
+        return text.strip()[:300] or "(empty body)"
+
+    def _error_class(self, status: int, message: str, action: str) -> type[ProviderError]:
+        """Which ProviderError subclass a failed HTTP status means (override for quirks)."""
+        if status in (401, 403):
+            return AuthenticationError
+        if status == 429:
+            return RateLimitError
+        if status == 404:
+            return NotFoundError
+        if 400 <= status < 500:
+            return InvalidRequestError
+        if status >= 500:
+            return ProviderUnavailableError
+        return UnexpectedResponseError
+
+    def receive_fee(self, amount_sat: int) -> int | None:
+        """The provider's receive-fee estimate in sats, or None when it offers none."""
+        self._check_amount(amount_sat)
+        return None
+
+    # --- public API ----------------------------------------------------------------------------
+
+    def create_invoice(
+        self, amount_sat: int, memo: str | None = None, expiry: int | None = None, **provider_specific: Any
+    ) -> CreatedInvoice:
+        """Create an invoice; validates everything before sending anything."""
+        self._ensure_open()
+        amount_sat = self._check_amount(amount_sat)
+        memo = self._check_memo(memo)
+        expiry = self._check_expiry(expiry)
+        unknown = sorted(set(provider_specific) - self.create_arguments)
+        if unknown:
+            accepted = ", ".join(sorted(self.create_arguments)) or "none"
+            raise InvalidRequestError(
+                f"unknown argument(s) {', '.join(unknown)} for create_invoice (accepted here: {accepted})",
+                provider=self.name,
+                field=unknown[0],
+            )
+        return self._finalise(self._create(amount_sat, memo, expiry, **provider_specific))
+
+    def invoice_status(self, invoice_or_id: CreatedInvoice | str) -> str:
+        """``pending``, ``paid``, ``expired`` or ``failed``, from the provider's status endpoint."""
+        self._ensure_open()
+        if isinstance(invoice_or_id, CreatedInvoice):
+            if invoice_or_id.provider != self.name:
+                raise InvalidRequestError(
+                    f"invoice was created by {invoice_or_id.provider!r}, not {self.name!r}",
+                    provider=self.name,
+                    field="invoice_or_id",
+                )
+            identifier = invoice_or_id.provider_id
+        else:
+            identifier = invoice_or_id
+        if not isinstance(identifier, str) or not identifier.strip():
+            raise InvalidRequestError(
+                "invoice_or_id must be a CreatedInvoice or a non-empty id string",
+                provider=self.name,
+                field="invoice_or_id",
+            )
+        status = self._status(identifier.strip())
+        assert status in STATUSES, status
+        return status
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            unregister_secrets(self._secrets)
+            if hasattr(self, "session"):
+                self.session.close()
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown: nothing useful to do
+            self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} url={redact(self.url, self._secrets)!r}>"
+
+    # --- helpers for provider modules ----------------------------------------------------------
+
+    def _finalise(self, invoice: CreatedInvoice) -> CreatedInvoice:
+        """The one place every created invoice passes through before it is returned."""
+        return invoice
+
+    def _record(self, *, raw: Any, **fields: Any) -> CreatedInvoice:
+        """A CreatedInvoice for this provider with secrets scrubbed from ``raw``."""
+        clean = redact_data(raw, self._secrets, SECRET_FIELDS)
+        return CreatedInvoice(
+            provider=self.name, raw=clean if isinstance(clean, Mapping) else {"body": clean}, **fields
+        )
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        ok: Iterable[int] = (200,),
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[requests.Response, Any]:
+        """Send one request; return (response, decoded JSON body) or raise a ProviderError."""
+        shown = f"{method} {self._redact(path)}"
+        try:
+            response = self.session.request(
+                method, self.url + path, json=json_body, params=params, headers=headers, timeout=self.timeout
+            )
+        except requests.exceptions.RequestException as exc:
+            # `from None`: the requests exception text holds the full URL, which can hold keys.
+            raise ProviderUnavailableError(
+                f"{action}: {shown} failed: {self._describe_exception(exc)}", provider=self.name
+            ) from None
+        if response.status_code not in tuple(ok):
+            raise self._http_error(response, action, shown)
+        try:
+            body = response.json()
+        except ValueError:
+            snippet = self._redact(response.text[:120])
+            raise UnexpectedResponseError(
+                f"{action}: {shown} returned HTTP {response.status_code} with a body that is not valid JSON: "
+                f"{snippet!r}",
+                provider=self.name,
+                status=response.status_code,
+            ) from None
+        return response, body
+
+    def _http_error(self, response: requests.Response, action: str, shown: str) -> ProviderError:
+        text = response.text
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        message = self._redact(self._error_message(body, text))
+        status = response.status_code
+        error_class = self._error_class(status, message, action)
+        full = f"{action}: {shown} returned HTTP {status}: {message}"
+        if error_class is RateLimitError:
+            retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                full += f" (retry after {retry_after:g} s)"
+            return RateLimitError(
+                full, provider=self.name, status=status, provider_message=message, retry_after=retry_after
+            )
+        return error_class(full, provider=self.name, status=status, provider_message=message)
+
+    def _describe_exception(self, exc: requests.exceptions.RequestException) -> str:
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            kind = f"connection timed out after {self.timeout[0]:g} s"
+        elif isinstance(exc, requests.exceptions.ReadTimeout):
+            kind = f"no response within {self.timeout[1]:g} s (read timeout)"
+        elif isinstance(exc, requests.exceptions.ConnectionError):
+            kind = "connection failed"
+        else:
+            kind = type(exc).__name__
+        detail = self._redact(str(exc))
+        return f"{kind} ({type(exc).__name__}: {detail[:300]})"
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ProviderError("this client was closed; connect() again", provider=self.name)
+
+    def _check_amount(self, amount_sat: Any) -> int:
+        if isinstance(amount_sat, bool):
+            amount = None
+        else:
+            try:
+                amount = operator.index(amount_sat)  # int and numpy integers, not floats
+            except TypeError:
+                amount = None
+        if amount is None:
+            raise InvalidRequestError(
+                f"amount_sat must be a whole number of satoshis, got {amount_sat!r}",
+                provider=self.name,
+                field="amount_sat",
+            )
+        if not self.min_amount_sat <= amount <= self.max_amount_sat:
+            raise InvalidRequestError(
+                f"amount_sat must be between {self.min_amount_sat} and {self.max_amount_sat} "
+                f"for {self.name}, "
+                f"got {amount}",
+                provider=self.name,
+                field="amount_sat",
+            )
+        return amount
+
+    def _check_memo(self, memo: Any) -> str | None:
+        if memo is None:
+            return None
+        if not isinstance(memo, str):
+            raise InvalidRequestError(
+                f"memo must be a string, got {type(memo).__name__}", provider=self.name, field="memo"
+            )
+        try:
+            size = len(memo.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidRequestError(
+                "memo is not valid UTF-8 text", provider=self.name, field="memo"
+            ) from None
+        if size > MAX_DESCRIPTION_BYTES:
+            raise InvalidRequestError(
+                f"memo is {size} UTF-8 bytes; a BOLT11 description holds at most {MAX_DESCRIPTION_BYTES}",
+                provider=self.name,
+                field="memo",
+            )
+        return memo
+
+    def _check_expiry(self, expiry: Any) -> int | None:
+        if expiry is None:
+            return None
+        if not self.supports_expiry:
+            raise InvalidRequestError(
+                f"{self.name}'s create endpoint has no expiry field; leave expiry=None",
+                provider=self.name,
+                field="expiry",
+            )
+        try:
+            value = None if isinstance(expiry, bool) else operator.index(expiry)
+        except TypeError:
+            value = None
+        if value is None or value <= 0:
+            raise InvalidRequestError(
+                f"expiry must be a positive whole number of seconds, got {expiry!r}",
+                provider=self.name,
+                field="expiry",
+            )
+        return value
+
+    def _field(
+        self, body: Any, key: str, kinds: type | tuple[type, ...], action: str, *, optional: bool = False
+    ):
+        """``body[key]`` checked for type; a missing or mistyped field is an UnexpectedResponseError."""
+        if isinstance(body, Mapping) and key in body:
+            value = body[key]
+            if (value is None and optional) or (isinstance(value, kinds) and not isinstance(value, bool)):
+                return value
+            problem = f"field {key!r} has type {type(value).__name__}"
+        elif optional:
+            return None
+        else:
+            problem = (
+                f"field {key!r} is missing" if isinstance(body, Mapping) else "body is not a JSON object"
+            )
+        raise UnexpectedResponseError(f"{action}: response {problem}", provider=self.name, field=key)
+
+
+def basic_auth_blob(username: str, password: str) -> str:
+    """The base64 text an ``Authorization: Basic`` header carries (a secret in its own right)."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def decode_bolt11(text: str):
+    """``lnnotebook.decode`` (imported late to keep import cost down)."""
+    from lnnotebook.decoding import decode
+
+    return decode(text)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A tz-aware UTC datetime from unix seconds or ISO 8601 text; None if it is neither."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def hex_or_bytes_to_hex(value: Any, *, length: int, provider: str, field: str) -> str:
+    """Normalise bytes / hex / base64 of ``length`` bytes to lowercase hex, else InvalidRequestError."""
+    raw: bytes | None = None
+    if isinstance(value, (bytes, bytearray)):
+        raw = bytes(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            try:
+                raw = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raw = None
+    if raw is None or len(raw) != length:
+        raise InvalidRequestError(
+            f"{field} must be {length} bytes given as bytes, {2 * length} hex characters or base64",
+            provider=provider,
+            field=field,
+        )
+    return raw.hex()

@@ -1,0 +1,189 @@
+"""LNPay v1 wallet API client (``POST /v1/wallet/{wallet_key}/invoice``).
+
+Options: ``url`` (default ``https://api.lnpay.co/v1``), ``api_key`` (``sak_``/``pak_``), ``wallet_key``
+(``wal_``/``waki_``) and ``auth`` -- how the key is sent: ``header`` (``X-Api-Key``, default), ``query``
+(``?access-token=``) or ``basic`` (key as user, empty password). Variables: ``LNNOTEBOOK_LNPAY_URL``,
+``LNNOTEBOOK_LNPAY_API_KEY``, ``LNNOTEBOOK_LNPAY_WALLET_KEY``, ``LNNOTEBOOK_LNPAY_AUTH``.
+
+Choices where LNPay's docs and lnpay-core disagree (FACTS.md section 3), following the code:
+
+* ``description_hash`` is sent as **hex** (core runs ``hex2bin``; LNbits sends hex), not base64 as the docs
+  say. It may be given as bytes, hex or base64 and is converted to hex.
+* Success is **201**; any other 2xx is treated as an unexpected response.
+* On ``GET /v1/lntx/{id}`` a missing LnTx is **401** "LnTx not found": raised as ``NotFoundError``, not
+  ``AuthenticationError``.
+* Status: ``settled`` 1 -> paid, -1 -> failed (as LNbits maps it), 0 -> pending, or expired once
+  ``expires_at`` has passed.
+* ``fee_sat`` is the LnTx's ``fee_msat`` rounded up to whole sats. There is no fee estimate endpoint,
+  so ``receive_fee`` returns None.
+* ``raw`` hides ``passThru.wallet_id``: lnpay-core echoes the wallet id there, which is the ``wal_`` key.
+
+A create is never retried after the request was sent (LNPay has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import requests
+
+from lnnotebook.options import Option
+from lnnotebook.providers.base import (
+    CreatedInvoice,
+    Provider,
+    basic_auth_blob,
+    hex_or_bytes_to_hex,
+    now_utc,
+    parse_time,
+)
+from lnnotebook.providers.errors import (
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+    ProviderError,
+    UnexpectedResponseError,
+)
+
+AUTH_FORMS = ("header", "query", "basic")
+
+
+class LnpayBase(Provider):
+    """What both LNPay APIs share: Yii2 errors, key auth forms, the LnTx object and its status."""
+
+    create_path: ClassVar[str]
+    wallet_option: ClassVar[str]
+    lntx_path: ClassVar[str] = "/lntx/{id}"
+
+    def _authenticate(self, session: requests.Session) -> None:
+        form = self.config["auth"]
+        if form not in AUTH_FORMS:
+            raise ConfigurationError(
+                f"option 'auth' must be one of {', '.join(AUTH_FORMS)}, got {form!r}",
+                provider=self.name,
+                field="auth",
+            )
+        key = self.config["api_key"]
+        if form == "header":
+            session.headers["X-Api-Key"] = key
+        elif form == "query":
+            session.params = {"access-token": key}
+        else:
+            session.auth = (key, "")
+
+    def _derived_secrets(self):
+        return (basic_auth_blob(self.config["api_key"], ""),)
+
+    def _error_message(self, body: Any, text: str) -> str:
+        if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+            name = body.get("name")
+            return f"{body['message']} ({name})" if name else body["message"]
+        return super()._error_message(body, text)
+
+    def _error_class(self, status: int, message: str, action: str) -> type[ProviderError]:
+        if status == 401 and message.startswith("LnTx not found"):
+            return NotFoundError
+        return super()._error_class(status, message, action)
+
+    def _payload(
+        self, amount_sat: int, memo: str | None, expiry: int | None, **provider_specific: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"num_satoshis": amount_sat}
+        if memo is not None:
+            payload["memo"] = memo
+        if expiry is not None:
+            payload["expiry"] = expiry
+        return payload
+
+    def _create(
+        self, amount_sat: int, memo: str | None, expiry: int | None, **provider_specific: Any
+    ) -> CreatedInvoice:
+        action = "create invoice"
+        path = self.create_path.format(key=self.config[self.wallet_option])
+        payload = self._payload(amount_sat, memo, expiry, **provider_specific)
+        _, body = self._request("POST", path, action=action, json_body=payload, ok=(201,))
+        lntx = body
+        bolt11 = self._field(lntx, "payment_request", str, action)
+        amount = self._field(lntx, "num_satoshis", int, action)
+        if amount != amount_sat:
+            raise UnexpectedResponseError(
+                f"{action}: LNPay created {amount} sat, we asked for {amount_sat}",
+                provider=self.name,
+                field="num_satoshis",
+            )
+        fee_msat = self._field(lntx, "fee_msat", int, action, optional=True)
+        returned_memo = self._field(lntx, "memo", str, action, optional=True)
+        note = None
+        if memo is not None and returned_memo is not None and returned_memo != memo:
+            note = f"LNPay changed the memo to {returned_memo!r}"
+        return self._record(
+            provider_id=self._field(lntx, "id", str, action),
+            bolt11=bolt11,
+            amount_sat=amount_sat,
+            memo=memo,
+            expiry=self._field(lntx, "expiry", int, action, optional=True) or expiry,
+            fee_sat=None if fee_msat is None else -(-fee_msat // 1000),
+            status=self._map_status(lntx, action),
+            created_at=parse_time(lntx.get("created_at")) or now_utc(),
+            raw=lntx,
+            note=note,
+        )
+
+    def _status(self, provider_id: str) -> str:
+        action = "invoice status"
+        _, body = self._request("GET", self.lntx_path.format(id=provider_id), action=action)
+        return self._map_status(body, action)
+
+    def _map_status(self, lntx: Any, action: str) -> str:
+        settled = self._field(lntx, "settled", int, action)
+        if settled == 1:
+            return "paid"
+        if settled == -1:
+            return "failed"
+        if settled != 0:
+            raise UnexpectedResponseError(
+                f"{action}: unknown settled value {settled!r}", provider=self.name, field="settled"
+            )
+        expires_at = self._field(lntx, "expires_at", int, action, optional=True)
+        if expires_at is not None and datetime.now(timezone.utc).timestamp() >= expires_at:
+            return "expired"
+        return "pending"
+
+
+class LnpayProvider(LnpayBase):
+    name = "lnpay"
+    default_url = "https://api.lnpay.co/v1"
+    options = (
+        Option("api_key", str, required=True, secret=True, help="LNPay API key (sak_ or pak_)"),
+        Option("wallet_key", str, required=True, secret=True, help="wallet access key (wal_ or waki_)"),
+        Option("auth", str, "header", help="how the key is sent: header, query or basic"),
+    )
+    create_arguments = frozenset({"description_hash", "pass_thru"})
+    create_path = "/wallet/{key}/invoice"
+    wallet_option = "wallet_key"
+
+    def _payload(
+        self, amount_sat: int, memo: str | None, expiry: int | None, **provider_specific: Any
+    ) -> dict[str, Any]:
+        payload = super()._payload(amount_sat, memo, expiry)
+        if provider_specific.get("description_hash") is not None:
+            payload["description_hash"] = hex_or_bytes_to_hex(
+                provider_specific["description_hash"], length=32, provider=self.name, field="description_hash"
+            )
+            payload.pop("memo", None)  # LNPay ignores memo when a description hash is given
+        pass_thru = provider_specific.get("pass_thru")
+        if pass_thru is not None:
+            if not isinstance(pass_thru, Mapping):
+                raise InvalidRequestError(
+                    "pass_thru must be a mapping", provider=self.name, field="pass_thru"
+                )
+            try:
+                json.dumps(dict(pass_thru))
+            except (TypeError, ValueError):
+                raise InvalidRequestError(
+                    "pass_thru must be JSON-serialisable", provider=self.name, field="pass_thru"
+                ) from None
+            payload["passThru"] = dict(pass_thru)
+        return payload

@@ -1,0 +1,226 @@
+"""Tazapay v3 Lightning invoice client.
+
+Options: ``url`` (default ``https://service-sandbox.tazapay.com``, the only server in the OpenAPI; the
+live host is ``https://service.tazapay.com``), ``api_key`` and ``api_secret`` (HTTP Basic, key as user)
+-- ``LNNOTEBOOK_TAZAPAY_URL``, ``LNNOTEBOOK_TAZAPAY_API_KEY``, ``LNNOTEBOOK_TAZAPAY_API_SECRET``.
+
+Choices where the sources are unclear or disagree (FACTS.md section 2):
+
+* ``amount`` is sent in the smallest unit, i.e. satoshis ("BTC, 8 decimal places" on an int64 field).
+* The response's ``data`` is a JSON string per the OpenAPI schema but an object in the examples: both
+  are accepted.
+* No documented field carries the BOLT11 string. The client looks under the names in ``BOLT11_FIELDS``,
+  then at every string in ``data`` that decodes as a BOLT11 invoice. If there is none, ``bolt11`` is
+  None and ``note`` says so (the invoice exists at Tazapay, but cannot be paid from this record).
+* ``memo`` goes to ``d_tag_memo``; ``description_hash=`` (bytes, hex or base64) goes to ``h_tag_memo`` as
+  hex. ``expiry`` goes to ``expiry_interval`` (Tazapay's default: 3600 s per the field text).
+* Every create sends an ``Idempotency-Key`` (a fresh UUID unless ``idempotency_key=`` is given), so a
+  create is retried like a GET: a replay returns the stored response instead of a second invoice.
+* Status: ``payment_status == "paid"`` -> paid; ``status == "expired"`` -> expired; else pending.
+* ``fee_sat`` is None: Tazapay reports no receive fee.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from lnnotebook.options import Option
+from lnnotebook.providers.base import (
+    CreatedInvoice,
+    Provider,
+    basic_auth_blob,
+    decode_bolt11,
+    hex_or_bytes_to_hex,
+    now_utc,
+    parse_time,
+)
+from lnnotebook.providers.errors import InvalidRequestError, UnexpectedResponseError
+
+CREATE_PATH = "/v3/lightning_invoice_bolt11"
+FETCH_PATH = "/v3/lightning_invoice_bolt11/{id}"
+BOLT11_FIELDS = (
+    "bolt11",
+    "payment_request",
+    "invoice",
+    "lightning_invoice",
+    "bolt11_invoice",
+    "pr",
+    "payment_request_bolt11",
+    "serialized",
+    "request",
+)
+
+
+class TazapayProvider(Provider):
+    name = "tazapay"
+    default_url = "https://service-sandbox.tazapay.com"
+    options = (
+        Option("api_key", str, required=True, secret=True, help="Tazapay API key (Basic auth user)"),
+        Option(
+            "api_secret", str, required=True, secret=True, help="Tazapay API secret (Basic auth password)"
+        ),
+    )
+    create_arguments = frozenset({"description_hash", "metadata", "idempotency_key"})
+    max_amount_sat = 2**63 - 1
+    idempotent_create = True
+
+    def _authenticate(self, session: requests.Session) -> None:
+        session.auth = (self.config["api_key"], self.config["api_secret"])
+
+    def _derived_secrets(self):
+        return (basic_auth_blob(self.config["api_key"], self.config["api_secret"]),)
+
+    def _error_message(self, body: Any, text: str) -> str:
+        if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
+            details = []
+            for item in body["errors"]:
+                if isinstance(item, Mapping):
+                    detail = str(item.get("message", ""))
+                    if item.get("remarks"):
+                        detail += f" (field {item['remarks']})"
+                    if item.get("code") is not None:
+                        detail += f" [code {item['code']}]"
+                    details.append(detail)
+            summary = str(body.get("message") or "")
+            return "; ".join(filter(None, [summary, *details]))
+        return super()._error_message(body, text)
+
+    def _create(
+        self, amount_sat: int, memo: str | None, expiry: int | None, **provider_specific: Any
+    ) -> CreatedInvoice:
+        action = "create invoice"
+        payload: dict[str, Any] = {"amount": amount_sat}
+        if memo is not None:
+            payload["d_tag_memo"] = memo
+        if provider_specific.get("description_hash") is not None:
+            payload["h_tag_memo"] = hex_or_bytes_to_hex(
+                provider_specific["description_hash"], length=32, provider=self.name, field="description_hash"
+            )
+        if expiry is not None:
+            payload["expiry_interval"] = expiry
+        metadata = provider_specific.get("metadata")
+        if metadata is not None:
+            if not isinstance(metadata, Mapping):
+                raise InvalidRequestError(
+                    "metadata must be a mapping of key-value pairs", provider=self.name, field="metadata"
+                )
+            payload["metadata"] = json.dumps(dict(metadata))  # the schema says: a string in JSON format
+        key = provider_specific.get("idempotency_key") or str(uuid.uuid4())
+        if not isinstance(key, str) or len(key) > 255:
+            raise InvalidRequestError(
+                "idempotency_key must be a string of at most 255 characters",
+                provider=self.name,
+                field="idempotency_key",
+            )
+        _, body = self._request(
+            "POST", CREATE_PATH, action=action, json_body=payload, headers={"Idempotency-Key": key}
+        )
+        data = self._data(body, action)
+        bolt11, where = self._find_bolt11(data)
+        note = None
+        if bolt11 is None:
+            note = (
+                "Tazapay's response has no BOLT11 invoice: no field named "
+                f"{'/'.join(BOLT11_FIELDS[:4])}/... and no string in data decodes as BOLT11"
+            )
+        elif where not in BOLT11_FIELDS:
+            note = f"BOLT11 invoice found in data field {where!r}"
+        amount = data.get("amount")
+        if self._is_int(amount) and amount != amount_sat:
+            raise UnexpectedResponseError(
+                f"{action}: Tazapay echoed amount {amount}, we asked for {amount_sat}",
+                provider=self.name,
+                field="amount",
+            )
+        return self._record(
+            provider_id=self._field(data, "id", str, action),
+            bolt11=bolt11,
+            amount_sat=amount_sat,
+            memo=memo,
+            expiry=data.get("expiry_interval") if self._is_int(data.get("expiry_interval")) else expiry,
+            fee_sat=None,
+            status=self._map_status(data, action),
+            created_at=parse_time(data.get("created_at")) or now_utc(),
+            raw={**body, "data": data},
+            note=note,
+        )
+
+    def _status(self, provider_id: str) -> str:
+        action = "invoice status"
+        _, body = self._request("GET", FETCH_PATH.format(id=provider_id), action=action)
+        return self._map_status(self._data(body, action), action)
+
+    def _map_status(self, data: Mapping[str, Any], action: str) -> str:
+        payment_status = self._field(data, "payment_status", str, action)
+        status = self._field(data, "status", str, action)
+        if payment_status == "paid":
+            return "paid"
+        if status == "expired":
+            return "expired"
+        if status == "active" and payment_status == "unpaid":
+            return "pending"
+        raise UnexpectedResponseError(
+            f"{action}: unknown status/payment_status {status!r}/{payment_status!r}",
+            provider=self.name,
+            field="status",
+        )
+
+    def _data(self, body: Any, action: str) -> dict[str, Any]:
+        """The envelope's ``data`` object (sent as an object or as JSON text)."""
+        if isinstance(body, Mapping) and body.get("status") not in (None, "success"):
+            message = self._redact(str(body.get("message") or body.get("status")))
+            raise UnexpectedResponseError(
+                f"{action}: Tazapay answered 2xx with status {body.get('status')!r}: {message}",
+                provider=self.name,
+                provider_message=message,
+            )
+        data = self._field(body, "data", (str, dict), action)
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise UnexpectedResponseError(
+                    f"{action}: field 'data' is a string but not JSON", provider=self.name, field="data"
+                ) from None
+        if not isinstance(data, dict):
+            raise UnexpectedResponseError(
+                f"{action}: field 'data' is not an object", provider=self.name, field="data"
+            )
+        return data
+
+    @staticmethod
+    def _find_bolt11(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """(invoice, field) under a known name first, then any string that decodes as BOLT11."""
+        candidates: list[tuple[str, str]] = [
+            (name, data[name]) for name in BOLT11_FIELDS if isinstance(data.get(name), str)
+        ]
+
+        def walk(value: Any, path: str) -> None:
+            if isinstance(value, str):
+                candidates.append((path, value))
+            elif isinstance(value, Mapping):
+                for key, item in value.items():
+                    walk(item, f"{path}.{key}" if path else str(key))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    walk(item, f"{path}[{index}]")
+
+        walk(data, "")
+        for where, text in candidates:
+            stripped = text.strip()
+            if not stripped.lower().removeprefix("lightning:").startswith("ln"):
+                continue
+            try:
+                return decode_bolt11(stripped).bolt11, where
+            except ValueError:
+                continue
+        return None, None
+
+    @staticmethod
+    def _is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)

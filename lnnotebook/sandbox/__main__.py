@@ -1,0 +1,5 @@
+import sys
+
+from lnnotebook.sandbox.serve import main
+
+sys.exit(main())
