@@ -42,7 +42,6 @@ class BarkdProvider(Provider):
     default_url = "http://127.0.0.1:3000"
     options = (Option("token", str, required=True, secret=True, help="barkd auth token"),)
     create_arguments = frozenset({"receive_token"})
-    max_amount_sat = 2**63 - 1
     supports_expiry = False
     retry_statuses = frozenset({429, 502, 503, 504})
 

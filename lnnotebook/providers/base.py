@@ -264,15 +264,17 @@ class Provider(ABC):
     ) -> tuple[requests.Response, Any]:
         """Send one request; return (response, decoded JSON body) or raise a ProviderError."""
         shown = f"{method} {self._redact(path)}"
+        failure: str | None = None
         try:
             response = self.session.request(
                 method, self.url + path, json=json_body, params=params, headers=headers, timeout=self.timeout
             )
         except requests.exceptions.RequestException as exc:
-            # `from None`: the requests exception text holds the full URL, which can hold keys.
-            raise ProviderUnavailableError(
-                f"{action}: {shown} failed: {self._describe_exception(exc)}", provider=self.name
-            ) from None
+            failure = self._describe_exception(exc)
+        if failure is not None:
+            # Raised outside the except block: the requests exception (its text holds the full URL,
+            # which can hold keys) must not ride along as __context__.
+            raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.name)
         if response.status_code not in tuple(ok):
             raise self._http_error(response, action, shown)
         try:
@@ -372,7 +374,7 @@ class Provider(ABC):
             return None
         if not self.supports_expiry:
             raise InvalidRequestError(
-                f"{self.name}'s create endpoint has no expiry field; leave expiry=None",
+                "the create endpoint has no expiry field; leave expiry=None",
                 provider=self.name,
                 field="expiry",
             )

@@ -66,7 +66,6 @@ class TazapayProvider(Provider):
         ),
     )
     create_arguments = frozenset({"description_hash", "metadata", "idempotency_key"})
-    max_amount_sat = 2**63 - 1
     idempotent_create = True
 
     def _authenticate(self, session: requests.Session) -> None:

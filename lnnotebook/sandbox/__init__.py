@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import types
 from typing import Any
 
 from lnnotebook.options import env_var
@@ -212,5 +214,19 @@ def main(argv: list[str] | None = None) -> int:
 
     return serve_main(argv)
 
+
+class _CallableModule(types.ModuleType):
+    """``lnnotebook.sandbox`` is both this package and the ``sandbox()`` function.
+
+    Once ``lnnotebook.sandbox`` (or a submodule) has been imported, the import system sets the package
+    as the ``lnnotebook.sandbox`` attribute, hiding the lazily exported function; making the package
+    callable keeps ``ln.sandbox(...)`` working either way.
+    """
+
+    def __call__(self, latency: float = 0.0, **options: Any) -> Sandbox:
+        return sandbox(latency, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["EMULATOR_MODULES", "FAULTS", "FeeSchedule", "Sandbox", "emulator_classes", "main", "sandbox"]

@@ -165,7 +165,11 @@ class Emulator:
         fees: FeeSchedule | None = None,
         stall_seconds: float = 2.0,
         retry_after: int = 1,
+        default_expiry: int | None = None,
     ) -> None:
+        if default_expiry is not None:  # an override is always written into the invoice
+            self.default_expiry = default_expiry
+            self.write_expiry = True
         self.seed = seed
         self.latency = latency
         self.fees = fees or self.default_fees

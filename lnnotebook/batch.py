@@ -1,0 +1,168 @@
+"""``create_invoices``: one call, many providers, one DataFrame.
+
+Columns, in order:
+
+* ``provider``, ``repeat`` (0-based round), ``elapsed_s`` (seconds the create call took);
+* the ``CreatedInvoice`` fields: ``provider_id``, ``bolt11``, ``amount_sat``, ``memo``, ``expiry``, ``fee_sat``,
+  ``status``, ``created_at``, ``note``, ``raw``. On a failed row ``amount_sat``/``memo``/``expiry`` are what
+  was asked for and the rest is missing;
+* ``error`` and ``error_type`` (the ``ProviderError`` subclass name), missing on success;
+* the columns of ``decode_frame`` for the returned ``bolt11``. Decoded names that clash with the columns
+  above are prefixed ``invoice_`` (``invoice_amount_sat``, ``invoice_expiry``, ``invoice_created_at``), the
+  decoder's own ``error``/``error_type`` become ``decode_error``/``decode_error_type``, and its ``bolt11``
+  column (identical) is dropped. So ``amount_sat`` is what the provider says it created and
+  ``invoice_amount_sat`` is what the signed invoice says.
+
+Only ``ProviderError`` (including validation errors) becomes a failure row; anything else is a bug and
+propagates.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
+from typing import Any
+
+import pandas as pd
+
+from lnnotebook.providers.base import CreatedInvoice, Provider
+from lnnotebook.providers.errors import ProviderError
+
+CREATED_COLUMNS = tuple(f.name for f in fields(CreatedInvoice) if f.name != "provider")
+_DTYPES = {
+    "provider": "string",
+    "repeat": "Int64",
+    "elapsed_s": "Float64",
+    "provider_id": "string",
+    "bolt11": "string",
+    "amount_sat": "Int64",
+    "memo": "string",
+    "expiry": "Int64",
+    "fee_sat": "Int64",
+    "status": "string",
+    "note": "string",
+    "error": "string",
+    "error_type": "string",
+}
+_PROGRESS_THRESHOLD = 20  # progress=None shows a bar from this many invoices on
+
+
+def create_invoices(
+    providers: Provider | str | Iterable[Provider | str],
+    amount_sat: int,
+    memo: str | None = None,
+    expiry: int | None = None,
+    *,
+    repeat: int = 1,
+    workers: int = 4,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Create ``repeat`` invoices at every provider, ``workers`` requests at a time; one row each.
+
+    ``providers``: clients from ``connect``/``sandbox.connect``, or names (connected from environment
+    variables and closed afterwards). ``progress``: True/False, or None for a bar on 20+ invoices.
+    """
+    clients, opened = _clients(providers)
+    try:
+        repeat = _positive_int(repeat, "repeat")
+        workers = _positive_int(workers, "workers")
+        jobs = [(round_, client) for round_ in range(repeat) for client in clients]
+        show = len(jobs) >= _PROGRESS_THRESHOLD if progress is None else bool(progress)
+
+        def run(job: tuple[int, Provider]) -> dict[str, Any]:
+            round_, client = job
+            return _create_row(client, round_, amount_sat, memo, expiry)
+
+        with ThreadPoolExecutor(max_workers=min(workers, max(1, len(jobs)))) as pool:
+            results = pool.map(run, jobs)
+            if show:
+                from tqdm.auto import tqdm
+
+                results = tqdm(results, total=len(jobs), desc="creating invoices", unit="invoice")
+            rows = list(results)
+    finally:
+        for client in opened:
+            client.close()
+    return _frame(rows)
+
+
+def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expiry: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"provider": client.name, "repeat": round_}
+    started = time.perf_counter()
+    try:
+        invoice = client.create_invoice(amount_sat, memo, expiry)
+    except ProviderError as exc:
+        row["elapsed_s"] = time.perf_counter() - started
+        row.update(amount_sat=_maybe_int(amount_sat), memo=memo, expiry=_maybe_int(expiry))
+        row.update(error=str(exc), error_type=type(exc).__name__)
+        return row
+    row["elapsed_s"] = time.perf_counter() - started
+    row.update({name: getattr(invoice, name) for name in CREATED_COLUMNS})
+    return row
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = ["provider", "repeat", "elapsed_s", *CREATED_COLUMNS, "error", "error_type"]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for column, dtype in _DTYPES.items():
+        frame[column] = frame[column].astype(dtype)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["raw"] = frame["raw"].astype(object)
+    return frame.join(_decoded(frame))
+
+
+def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    from lnnotebook.frames import decode_frame
+
+    present = frame["bolt11"].dropna()
+    decoded = decode_frame(present.astype(object), errors="coerce")
+    decoded = decoded.drop(columns=["bolt11"], errors="ignore")
+    renames = {"error": "decode_error", "error_type": "decode_error_type"}
+    renames.update({c: f"invoice_{c}" for c in decoded.columns if c in frame.columns and c not in renames})
+    decoded = decoded.rename(columns=renames)
+    return decoded.reindex(frame.index)
+
+
+def _clients(providers: Provider | str | Iterable[Provider | str]) -> tuple[list[Provider], list[Provider]]:
+    from lnnotebook.providers import connect
+
+    items = [providers] if isinstance(providers, (Provider, str)) else list(providers)
+    if not items:
+        raise ValueError("create_invoices needs at least one provider")
+    clients: list[Provider] = []
+    opened: list[Provider] = []
+    try:
+        for item in items:
+            if isinstance(item, Provider):
+                clients.append(item)
+            elif isinstance(item, str):
+                client = connect(item)
+                opened.append(client)
+                clients.append(client)
+            else:
+                raise TypeError(f"providers must be Provider clients or names, got {type(item).__name__}")
+    except BaseException:
+        for client in opened:
+            client.close()
+        raise
+    return clients, opened
+
+
+def _positive_int(value: Any, name: str) -> int:
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
+
+
+def _maybe_int(value: Any) -> int | None:
+    try:
+        return None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        return None
