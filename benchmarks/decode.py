@@ -1,0 +1,293 @@
+"""Decoding speed (and, with --memory, peak memory) of lnnotebook against the bolt11 package.
+
+Run by hand, not as a test:
+
+    python benchmarks/decode.py                  # 10,000 distinct invoices, best of 3
+    python benchmarks/decode.py --profile        # also the top functions of decode_frame(verify=True)
+    python benchmarks/decode.py --memory         # peak memory of decode_frame over 100,000 invoices
+
+Invoices come from lnnotebook.synthetic.generate_invoices and are cached in benchmarks/.cache/ keyed by
+count and seed. Compared in one run, per invoice:
+
+* ``bolt11.decode`` (the PyPI package) on a sample;
+* ``decode_frame(verify=True)`` and ``decode_frame(verify=False)`` over every invoice (all distinct, so
+  decode_frame's de-duplication saves nothing);
+* bare public-key recovery: ``coincurve.PublicKey.from_signature_and_message`` on precomputed signing
+  digests and signatures of the same invoices, i.e. only the curve arithmetic a verifying decoder cannot
+  avoid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+# Runs as a script from any directory: make the repository importable.
+REPOSITORY = Path(__file__).resolve().parent.parent
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))
+
+import bolt11  # noqa: E402
+from bech32 import CHARSET, convertbits  # noqa: E402
+from coincurve import PublicKey  # noqa: E402
+
+from lnnotebook import decode_frame  # noqa: E402
+from lnnotebook.synthetic import generate_invoices  # noqa: E402
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+TARGET_VS_BOLT11_VERIFIED = 40.0  # decode_frame(verify=True) at least this many times faster than bolt11
+TARGET_VS_BOLT11_UNVERIFIED = 100.0  # decode_frame(verify=False)
+TARGET_VS_RECOVERY = 2.5  # decode_frame(verify=True) at most this multiple of bare recovery
+TARGET_PEAK_MB = 500.0
+
+
+def load_invoices(count: int, seed: int, workers: int) -> tuple[list[str], float | None]:
+    """Cached distinct invoices; the second value is the generation time when they were not cached."""
+    path = CACHE / f"invoices-n{count}-seed{seed}.txt"
+    if path.exists():
+        invoices = path.read_text(encoding="ascii").split()
+        if len(invoices) == count:
+            return invoices, None
+    start = time.perf_counter()
+    invoices = generate_invoices(count, seed=seed, workers=workers, progress=sys.stderr.isatty())
+    elapsed = time.perf_counter() - start
+    CACHE.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("\n".join(invoices) + "\n", encoding="ascii")
+    temporary.replace(path)  # atomic, so an interrupted run never leaves a short cache file
+    return invoices, elapsed
+
+
+def signing_inputs(invoices: Sequence[str]) -> list[tuple[bytes, bytes]]:
+    """(65-byte recoverable signature, SHA-256 signing digest) of each invoice."""
+    pairs = []
+    for invoice in invoices:
+        separator = invoice.rfind("1")
+        groups = [CHARSET.index(char) for char in invoice[separator + 1 : -6]]
+        data, signature = groups[:-104], groups[-104:]
+        message = invoice[:separator].encode() + bytes(convertbits(data, 5, 8, True))
+        pairs.append((bytes(convertbits(signature, 5, 8, False)), hashlib.sha256(message).digest()))
+    return pairs
+
+
+def best_time(function: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def recover_all(pairs: Sequence[tuple[bytes, bytes]]) -> None:
+    for signature, digest in pairs:
+        PublicKey.from_signature_and_message(signature, digest, hasher=None)
+
+
+def decode_all_with_bolt11(invoices: Sequence[str]) -> None:
+    for invoice in invoices:
+        bolt11.decode(invoice)
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    invoices, generation_seconds = load_invoices(args.count, args.seed, args.generate_workers)
+    if len(set(invoices)) != len(invoices):
+        raise SystemExit("cached invoices are not distinct; delete benchmarks/.cache and rerun")
+    print(
+        f"{len(invoices):,} distinct invoices, seed {args.seed}, mean length "
+        f"{sum(map(len, invoices)) / len(invoices):.0f} characters"
+    )
+    if generation_seconds is not None:
+        print(
+            f"generated in {generation_seconds:.1f} s with {args.generate_workers} worker(s) "
+            f"({generation_seconds / len(invoices) * 1e3:.2f} ms per invoice wall clock); cached in {CACHE}"
+        )
+
+    frame = decode_frame(invoices, verify=True, workers=args.workers)  # warm-up, and a correctness check
+    if len(frame) != len(invoices) or frame["error"].notna().any():
+        raise SystemExit("decode_frame failed on generated invoices")
+    pairs = signing_inputs(invoices)
+    payees = {PublicKey.from_signature_and_message(s, d, hasher=None).format().hex() for s, d in pairs[:50]}
+    if not payees <= set(frame["payee"].iloc[:50]):
+        raise SystemExit("bare recovery disagrees with decode_frame's payees")
+
+    sample = invoices[: args.bolt11_sample]
+    rows = [
+        ("bolt11.decode", len(sample), best_time(lambda: decode_all_with_bolt11(sample), args.repeat)),
+        (
+            "decode_frame(verify=True)",
+            len(invoices),
+            best_time(lambda: decode_frame(invoices, verify=True, workers=args.workers), args.repeat),
+        ),
+        (
+            "decode_frame(verify=False)",
+            len(invoices),
+            best_time(lambda: decode_frame(invoices, verify=False, workers=args.workers), args.repeat),
+        ),
+        ("coincurve recovery alone", len(pairs), best_time(lambda: recover_all(pairs), args.repeat)),
+    ]
+    per_invoice = {name: seconds / count * 1e6 for name, count, seconds in rows}
+    bolt11_us = per_invoice["bolt11.decode"]
+    recovery_us = per_invoice["coincurve recovery alone"]
+
+    print(f"\nbest of {args.repeat}; decode_frame workers={args.workers}")
+    print(f"{'':28} {'invoices':>9} {'total s':>9} {'us/invoice':>11} {'bolt11 / this':>14}")
+    for name, count, seconds in rows:
+        print(
+            f"{name:28} {count:>9,} {seconds:>9.3f} {per_invoice[name]:>11.1f} "
+            f"{bolt11_us / per_invoice[name]:>13.1f}x"
+        )
+
+    checks = [
+        (
+            "decode_frame(verify=True) vs bolt11.decode",
+            bolt11_us / per_invoice["decode_frame(verify=True)"],
+            f">= {TARGET_VS_BOLT11_VERIFIED:g}x faster",
+            bolt11_us / per_invoice["decode_frame(verify=True)"] >= TARGET_VS_BOLT11_VERIFIED,
+        ),
+        (
+            "decode_frame(verify=False) vs bolt11.decode",
+            bolt11_us / per_invoice["decode_frame(verify=False)"],
+            f">= {TARGET_VS_BOLT11_UNVERIFIED:g}x faster",
+            bolt11_us / per_invoice["decode_frame(verify=False)"] >= TARGET_VS_BOLT11_UNVERIFIED,
+        ),
+        (
+            "decode_frame(verify=True) vs bare recovery",
+            per_invoice["decode_frame(verify=True)"] / recovery_us,
+            f"<= {TARGET_VS_RECOVERY:g}x the cost",
+            per_invoice["decode_frame(verify=True)"] / recovery_us <= TARGET_VS_RECOVERY,
+        ),
+    ]
+    print(f"\n{'target':46} {'measured':>9}  {'wanted':20} result")
+    for name, ratio, wanted, passed in checks:
+        print(f"{name:46} {ratio:>8.1f}x  {wanted:20} {'PASS' if passed else 'FAIL'}")
+    if args.workers > 1:
+        print("(with workers > 1 the ratios compare wall clock of several processes with one)")
+
+    if args.profile:
+        profile_decode(invoices, args.workers)
+    return 0 if all(passed for *_, passed in checks) else 1
+
+
+def profile_decode(invoices: Sequence[str], workers: int) -> None:
+    if workers > 1:
+        print("\n--profile profiles one process: rerun with --workers 1 to see the decoder's hotspots")
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    decode_frame(invoices, verify=True)
+    profiler.disable()
+    report = io.StringIO()
+    pstats.Stats(profiler, stream=report).sort_stats("tottime").print_stats(15)
+    print("\ncProfile of decode_frame(verify=True), by own time:")
+    print("\n".join(line for line in report.getvalue().splitlines() if line.strip())[:6000])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Memory
+
+
+def memory_child(path: Path, workers: int, trace: bool) -> None:
+    """Runs in a fresh interpreter: decode_frame over the cached invoices, reporting memory as JSON."""
+    import tracemalloc
+
+    with path.open(encoding="ascii") as lines:  # line by line: no transient copy of the whole file
+        invoices = [line.rstrip("\n") for line in lines if line.strip()]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    frame = decode_frame(invoices, verify=True, workers=workers)
+    seconds = time.perf_counter() - start
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    result = {
+        "invoices": len(invoices),
+        "seconds": seconds,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "children_rss_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "traced_peak_mb": traced_peak,
+        "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+        "errors": int(frame["error"].notna().sum()),
+    }
+    print(json.dumps(result))
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    count = args.memory_count
+    invoices, generation_seconds = load_invoices(count, args.seed, args.generate_workers)
+    if len(set(invoices)) != count:
+        raise SystemExit("cached invoices are not distinct; delete benchmarks/.cache and rerun")
+    if generation_seconds is None:
+        print(f"{count:,} distinct invoices from the cache")
+    else:
+        print(
+            f"generated {count:,} distinct invoices in {generation_seconds:.1f} s with "
+            f"{args.generate_workers} worker(s) ({generation_seconds / count * 1e3:.2f} ms each); "
+            f"bolt11.encode alone costs ~3 ms each, i.e. ~{count * 3e-3 / 60:.0f} min single-core"
+        )
+    del invoices
+    path = CACHE / f"invoices-n{count}-seed{args.seed}.txt"
+    ok = True
+    for trace in (False, True):
+        command = [sys.executable, __file__, "--memory-child", str(path), "--workers", str(args.workers)]
+        output = subprocess.run(
+            command + (["--trace"] if trace else []), check=True, capture_output=True, text=True
+        ).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        label = "with tracemalloc" if trace else "plain"
+        print(
+            f"\ndecode_frame(verify=True) over {result['invoices']:,} invoices ({label}, fresh process, "
+            f"workers={args.workers}): {result['seconds']:.1f} s, {result['errors']} errors"
+        )
+        print(f"  max RSS after loading the invoices: {result['rss_before_mb']:8.1f} MB")
+        print(f"  max RSS of the process overall:     {result['rss_peak_mb']:8.1f} MB")
+        if args.workers > 1:
+            print(f"  max RSS of any worker process:      {result['children_rss_peak_mb']:8.1f} MB")
+        if trace:
+            print(f"  tracemalloc peak during decoding:   {result['traced_peak_mb']:8.1f} MB")
+        print(f"  resulting DataFrame (deep):         {result['frame_mb']:8.1f} MB")
+        if not trace:
+            passed = result["rss_peak_mb"] < TARGET_PEAK_MB
+            ok &= passed
+            print(f"  target: peak RSS < {TARGET_PEAK_MB:g} MB: {'PASS' if passed else 'FAIL'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="distinct invoices (default 10,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N timings (default 3)")
+    parser.add_argument("--workers", type=int, default=1, help="decode_frame workers (default 1)")
+    parser.add_argument(
+        "--generate-workers", type=int, default=os.cpu_count() or 1, help="processes generating invoices"
+    )
+    parser.add_argument("--bolt11-sample", type=int, default=300, help="invoices timed with bolt11.decode")
+    parser.add_argument("--profile", action="store_true", help="cProfile decode_frame(verify=True)")
+    parser.add_argument("--memory", action="store_true", help="peak memory over --memory-count invoices")
+    parser.add_argument("--memory-count", type=int, default=100_000)
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child is not None:
+        memory_child(args.memory_child, args.workers, args.trace)
+        return 0
+    if min(args.count, args.repeat, args.workers, args.bolt11_sample, args.memory_count) < 1:
+        parser.error("counts, --repeat and --workers must be at least 1")
+    return run_memory(args) if args.memory else run_speed(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
