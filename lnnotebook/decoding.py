@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -77,6 +78,9 @@ _HALF_CURVE_ORDER = _CURVE_ORDER // 2
 
 _HRP = re.compile(r"ln(bcrt|tbs|bc|tb)(.*)", re.DOTALL)
 _AMOUNT = re.compile(r"([0-9]+)([munp]?)")
+# Far above any real amount (21 million BTC is 19 digits of msat) and far below Python's 4300-digit limit
+# on int/str conversions, which would otherwise escape as a bare ValueError (and break repr()).
+_MAX_AMOUNT_DIGITS = 100
 _MSAT_PER_UNIT = {"": 100_000_000_000, "m": 100_000_000, "u": 100_000, "n": 100}
 
 # Fallback address parameters per invoice network: segwit hrp, P2PKH and P2SH version bytes.
@@ -320,11 +324,18 @@ class _ChecksumTable:
     def __init__(self) -> None:
         self.table = np.zeros((0, 32), dtype=np.uint32)
         self._basis = [1 << bit for bit in range(5)]  # state of each basis symbol after k steps
+        self._lock = threading.Lock()
 
     def rows(self, count: int) -> np.ndarray:
-        if count > len(self.table):
-            self._grow(max(count, 2 * len(self.table), 1024))
-        return self.table
+        """A table of at least ``count`` rows. Thread-safe: growth builds a new array under a lock
+        and swaps it in whole, so a reader holding the old one still sees consistent rows."""
+        table = self.table
+        if count > len(table):
+            with self._lock:
+                if count > len(self.table):
+                    self._grow(max(count, 2 * len(self.table), 1024))
+                table = self.table
+        return table
 
     def _grow(self, count: int) -> None:
         start = len(self.table)
@@ -400,6 +411,11 @@ def _parse_hrp(hrp: str, strict: bool) -> tuple[str, int | None, tuple[str, ...]
             field="amount",
         )
     digits, multiplier = amount.groups()
+    if len(digits) > _MAX_AMOUNT_DIGITS:
+        raise AmountError(
+            f"the amount has {len(digits)} digits; more than {_MAX_AMOUNT_DIGITS} cannot be a real amount",
+            field="amount",
+        )
     problems: list[str] = []
     if digits.startswith("0"):
         problems.append(f"amount {amount_text!r} has a leading zero or is zero")
