@@ -3,7 +3,8 @@
 Columns, in order:
 
 * ``provider``, ``repeat`` (0-based round), ``elapsed_s`` (seconds the create call took);
-* the ``CreatedInvoice`` fields: ``provider_id``, ``bolt11``, ``amount_sat``, ``memo``, ``expiry``, ``fee_sat``,
+* the ``CreatedInvoice`` fields: ``provider_id``, ``bolt11``, ``amount_sat``, ``memo``, ``expiry``,
+  ``fee_sat``,
   ``status``, ``created_at``, ``note``, ``raw``. On a failed row ``amount_sat``/``memo``/``expiry`` are what
   was asked for and the rest is missing;
 * ``error`` and ``error_type`` (the ``ProviderError`` subclass name), missing on success;

@@ -73,34 +73,36 @@ def resolve_options(
 
 
 def _convert(provider: str, spec: Option, value: Any, source: str) -> Any:
+    converted, ok = _try_convert(spec.kind, value)
+    if ok:
+        return converted
+    # Raised outside any except block so no ValueError quoting the (possibly secret) value is chained.
     shown = "<redacted>" if spec.secret else repr(value)
+    raise ConfigurationError(
+        f"option {spec.name!r} from {source} must be a {_describe(spec.kind)}, got {shown}",
+        provider=provider,
+        field=spec.name,
+    )
+
+
+def _try_convert(kind: type, value: Any) -> tuple[Any, bool]:
     try:
-        if spec.kind is bool:
+        if kind is bool:
             if isinstance(value, bool):
-                return value
+                return value, True
             text = str(value).strip().lower()
-            if text in _TRUE | _FALSE:
-                return text in _TRUE
-            raise ValueError(value)
-        if spec.kind in (int, float):
+            return text in _TRUE, text in _TRUE | _FALSE
+        if kind in (int, float):
             if isinstance(value, bool):
-                raise ValueError(value)
-            number = spec.kind(value)
-            if number < 0:
-                raise ValueError(value)
-            return number
-        if spec.kind is str:
+                return None, False
+            number = kind(value)
+            return number, number >= 0
+        if kind is str:
             text = str(value).strip()
-            if not text:
-                raise ValueError(value)
-            return text
-        return spec.kind(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"option {spec.name!r} from {source} must be a {_describe(spec.kind)}, got {shown}",
-            provider=provider,
-            field=spec.name,
-        ) from None
+            return text, bool(text)
+        return kind(value), True
+    except (TypeError, ValueError, OverflowError):
+        return None, False
 
 
 def _describe(kind: type) -> str:

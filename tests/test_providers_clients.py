@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.sandbox import FeeSchedule
 from lnnotebook.providers.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -17,6 +17,7 @@ from lnnotebook.providers.errors import (
     ProviderUnavailableError,
     UnexpectedResponseError,
 )
+from lnnotebook.sandbox import FeeSchedule
 
 NAMES = ("barkd", "tazapay", "lnpay", "lnpay-legacy")
 NETWORK = {"barkd": "tbs", "tazapay": "tb", "lnpay": "bc", "lnpay-legacy": "bc"}
@@ -49,7 +50,7 @@ def test_create_returns_a_real_signed_invoice_matching_the_request(sb, name):
     assert decoded.payee == sb.emulator(name).node_pubkey
     assert decoded.route_hints, "emulators add LSP route hints"
     assert abs((invoice.created_at - decoded.created_at).total_seconds()) <= 1
-    with pytest.raises(Exception):  # frozen dataclass
+    with pytest.raises(dataclasses.FrozenInstanceError):
         invoice.amount_sat = 1  # type: ignore[misc]
 
 

@@ -16,6 +16,7 @@ import contextlib
 import email.utils
 import json
 import operator
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -277,16 +278,15 @@ class Provider(ABC):
             raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.name)
         if response.status_code not in tuple(ok):
             raise self._http_error(response, action, shown)
-        try:
-            body = response.json()
-        except ValueError:
+        body, valid = _json_or_invalid(response)
+        if not valid:
             snippet = self._redact(response.text[:120])
             raise UnexpectedResponseError(
                 f"{action}: {shown} returned HTTP {response.status_code} with a body that is not valid JSON: "
                 f"{snippet!r}",
                 provider=self.name,
                 status=response.status_code,
-            ) from None
+            )
         return response, body
 
     def _http_error(self, response: requests.Response, action: str, shown: str) -> ProviderError:
@@ -408,16 +408,29 @@ class Provider(ABC):
         raise UnexpectedResponseError(f"{action}: response {problem}", provider=self.name, field=key)
 
 
+def _json_or_invalid(response: requests.Response) -> tuple[Any, bool]:
+    try:
+        return response.json(), True
+    except ValueError:
+        return None, False
+
+
 def basic_auth_blob(username: str, password: str) -> str:
     """The base64 text an ``Authorization: Basic`` header carries (a secret in its own right)."""
     return base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
+_DECODE_LOCK = threading.Lock()
+
+
 def decode_bolt11(text: str):
-    """``lnnotebook.decode`` (imported late to keep import cost down)."""
+    """``lnnotebook.decode``, imported late (import cost) and serialised: decoding's lazily grown
+    checksum table is not thread-safe (concurrent first decodes corrupt it for the whole process),
+    and clients decode from create_invoices' worker threads."""
     from lnnotebook.decoding import decode
 
-    return decode(text)
+    with _DECODE_LOCK:
+        return decode(text)
 
 
 def parse_time(value: Any) -> datetime | None:
