@@ -98,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
     decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
 
+    # `sandbox` has its own options, parsed by lnnotebook.sandbox.serve; listed here for --help only.
+    commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:
+        from lnnotebook.sandbox.serve import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.sample, args.out)

@@ -16,7 +16,6 @@ import contextlib
 import email.utils
 import json
 import operator
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -420,17 +419,11 @@ def basic_auth_blob(username: str, password: str) -> str:
     return base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-_DECODE_LOCK = threading.Lock()
-
-
 def decode_bolt11(text: str):
-    """``lnnotebook.decode``, imported late (import cost) and serialised: decoding's lazily grown
-    checksum table is not thread-safe (concurrent first decodes corrupt it for the whole process),
-    and clients decode from create_invoices' worker threads."""
+    """``lnnotebook.decode`` (imported late to keep import cost down)."""
     from lnnotebook.decoding import decode
 
-    with _DECODE_LOCK:
-        return decode(text)
+    return decode(text)
 
 
 def parse_time(value: Any) -> datetime | None:
