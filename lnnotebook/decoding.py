@@ -562,10 +562,10 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
                 message = f"field '{tag}' has {length} groups instead of {expected}"
                 if strict:
                     raise FieldLengthError(message + " (the spec requires failing)", field=tag)
-                warnings.append(message + "; skipped")
+                warnings.append(message + " (skipped)")
                 continue
             if tag in seen_fixed:
-                warnings.append(f"more than one '{tag}' field; the first is used")
+                warnings.append(f"more than one '{tag}' field, the first is used")
                 continue
             seen_fixed.add(tag)
             if tag == "p":
@@ -580,7 +580,7 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
         elif tag == "d":
             description_count += 1
             if description is not None:
-                warnings.append("more than one 'd' field; the first is used")
+                warnings.append("more than one 'd' field, the first is used")
                 continue
             raw = _field_bytes(groups)
             try:
@@ -589,7 +589,7 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
                 if strict:
                     raise FormatError("the description (field 'd') is not valid UTF-8", field="d") from None
                 description = raw.decode("utf-8", errors="replace")
-                warnings.append("the description is not valid UTF-8; undecodable bytes were replaced")
+                warnings.append("the description is not valid UTF-8 (undecodable bytes were replaced)")
         elif tag == "x" or tag == "c":
             value = int(groups, 32) if groups else 0
             if groups.startswith("0"):
@@ -618,7 +618,7 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
                 )
                 if strict:
                     raise FieldLengthError(message, field="r")
-                warnings.append(message + "; skipped")
+                warnings.append(message + " (skipped)")
             else:
                 routes.append(route)
         elif tag == "f":
