@@ -237,7 +237,7 @@ def _invoice_table(index: pd.Index, results: list) -> pd.DataFrame:
             amount_msat[position] = None
             warnings[position] = (
                 *warnings[position],
-                f"amount of {value} msat is beyond int64; left missing",
+                f"amount of {value} msat is beyond int64 (left missing)",
             )
 
     data: dict[str, Any] = {
