@@ -285,15 +285,15 @@ def _error_columns(results: list) -> tuple:
 
 
 def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:
-    labels: list = []
+    positions: list[int] = []  # of each row's invoice in the input, to take its label from ``index``
     route_numbers: list = []
     hop_numbers: list = []
     hops: list = []
     failures: list = []
     routes_at = _FIELD["route_hints"]
-    for label, result in zip(index, results):
+    for position, result in enumerate(results):
         if not isinstance(result, tuple):
-            labels.append(label)
+            positions.append(position)
             route_numbers.append(None)
             hop_numbers.append(None)
             hops.append((None,) * 5)
@@ -301,7 +301,7 @@ def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:
             continue
         for route_number, route in enumerate(result[routes_at]):
             for hop_number, hop in enumerate(route):
-                labels.append(label)
+                positions.append(position)
                 route_numbers.append(route_number)
                 hop_numbers.append(hop_number)
                 hops.append(hop)
@@ -317,9 +317,14 @@ def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:
     data["error"], data["error_type"] = _error_columns(
         [(0,) if failure is None else failure for failure in failures]
     )
-    invoice_level = pd.Index(labels, dtype=index.dtype, name=index.name or "invoice")
+    # Labels taken by position keep the index's dtype; a MultiIndex input keeps its levels (and names).
+    labels = index.take(np.asarray(positions, dtype=np.intp))
+    if isinstance(labels, pd.MultiIndex):
+        levels = [labels.get_level_values(level) for level in range(labels.nlevels)]
+        names = list(labels.names)
+    else:
+        levels, names = [labels], ["invoice" if index.name is None else index.name]
     multi_index = pd.MultiIndex.from_arrays(
-        [invoice_level, _int_array(route_numbers), _int_array(hop_numbers)],
-        names=[invoice_level.name, "route", "hop"],
+        [*levels, _int_array(route_numbers), _int_array(hop_numbers)], names=[*names, "route", "hop"]
     )
     return pd.DataFrame(data, index=multi_index)
