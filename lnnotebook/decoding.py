@@ -537,7 +537,7 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
     fallbacks: list[str] = []
     routes: list[tuple[Hop, ...]] = []
     features: tuple[Feature, ...] = ()
-    seen_fixed: set[str] = set()
+    seen: set[str] = set()  # single-valued tags already read: later ones are skipped
 
     position = _TIMESTAMP_GROUPS
     while position < signature_start:
@@ -564,10 +564,10 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
                     raise FieldLengthError(message + " (the spec requires failing)", field=tag)
                 warnings.append(message + " (skipped)")
                 continue
-            if tag in seen_fixed:
+            if tag in seen:
                 warnings.append(f"more than one '{tag}' field, the first is used")
                 continue
-            seen_fixed.add(tag)
+            seen.add(tag)
             if tag == "p":
                 payment_hash = format(int(groups, 32) >> 4, "064x")
             elif tag == "s":
@@ -599,7 +599,10 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
                     expiry = value
             elif min_final_cltv_expiry is None:
                 min_final_cltv_expiry = value
+        elif tag in "9m" and tag in seen:
+            warnings.append(f"more than one '{tag}' field, the first is used")
         elif tag == "9":
+            seen.add(tag)
             if groups.startswith("0"):
                 warnings.append("field '9' is not minimally encoded (leading zero groups)")
             features, unknown_required = _parse_features(int(groups, 32) if groups else 0)
@@ -628,6 +631,7 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
             elif problem is not None:
                 warnings.append(problem)
         elif tag == "m":
+            seen.add(tag)
             metadata = _field_bytes(groups).hex()
         # any other tag is unknown and skipped, as the spec requires
 
