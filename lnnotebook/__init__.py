@@ -46,7 +46,14 @@ _LAZY: dict[str, str] = {
     "InvalidRequestError": "lnnotebook.providers.errors",
     "ProviderUnavailableError": "lnnotebook.providers.errors",
     "UnexpectedResponseError": "lnnotebook.providers.errors",
+    "NotFoundError": "lnnotebook.providers.errors",
+    "ConfigurationError": "lnnotebook.providers.errors",
     "sandbox": "lnnotebook.sandbox",
+    "Ledger": "lnnotebook.ledger",
+    "LedgerError": "lnnotebook.ledger",
+    "history": "lnnotebook.ledger",
+    "to_csv": "lnnotebook.export",
+    "read_csv": "lnnotebook.export",
 }
 
 

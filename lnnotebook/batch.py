@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from lnnotebook.ledger import LedgerError, LedgerSpec
 from lnnotebook.providers.base import CreatedInvoice, Provider
 from lnnotebook.providers.errors import ProviderError
 
@@ -60,13 +61,16 @@ def create_invoices(
     repeat: int = 1,
     workers: int = 4,
     progress: bool | None = None,
+    ledger: LedgerSpec = None,
 ) -> pd.DataFrame:
     """Create ``repeat`` invoices at every provider, ``workers`` requests at a time; one row each.
 
     ``providers``: clients from ``connect``/``sandbox.connect``, or names (connected from environment
     variables and closed afterwards). ``progress``: True/False, or None for a bar on 20+ invoices.
+    ``ledger``: where clients opened here by name record their invoices (the default ledger, a
+    ``Ledger``, a path, or False); clients passed in keep the ledger they were connected with.
     """
-    clients, opened = _clients(providers)
+    clients, opened = _clients(providers, ledger)
     try:
         repeat = _positive_int(repeat, "repeat")
         workers = _positive_int(workers, "workers")
@@ -100,6 +104,12 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
         row.update(amount_sat=_maybe_int(amount_sat), memo=memo, expiry=_maybe_int(expiry))
         row.update(error=str(exc), error_type=type(exc).__name__)
         return row
+    except LedgerError as exc:  # created but not saved: keep the invoice in the row, say why
+        row["elapsed_s"] = time.perf_counter() - started
+        if exc.invoice is not None:
+            row.update({name: getattr(exc.invoice, name) for name in CREATED_COLUMNS})
+        row.update(error=str(exc), error_type=type(exc).__name__)
+        return row
     row["elapsed_s"] = time.perf_counter() - started
     row.update({name: getattr(invoice, name) for name in CREATED_COLUMNS})
     return row
@@ -112,22 +122,44 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         frame[column] = frame[column].astype(dtype)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["raw"] = frame["raw"].astype(object)
-    return frame.join(_decoded(frame))
+    return join_decoded(frame)
 
 
-def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
+def join_decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the ``decode_frame`` columns of its ``bolt11`` column joined (see module doc)."""
     from lnnotebook.frames import decode_frame
 
     present = frame["bolt11"].dropna()
     decoded = decode_frame(present.astype(object), errors="coerce")
     decoded = decoded.drop(columns=["bolt11"], errors="ignore")
+    decoded = decoded.rename(columns=_decoded_renames(frame.columns))
+    return frame.join(decoded.reindex(frame.index))
+
+
+def _decoded_renames(columns: Iterable[str]) -> dict[str, str]:
+    from lnnotebook.frames import INVOICE_COLUMNS
+
     renames = {"error": "decode_error", "error_type": "decode_error_type"}
-    renames.update({c: f"invoice_{c}" for c in decoded.columns if c in frame.columns and c not in renames})
-    decoded = decoded.rename(columns=renames)
-    return decoded.reindex(frame.index)
+    renames.update({c: f"invoice_{c}" for c in INVOICE_COLUMNS if c in set(columns) and c not in renames})
+    return renames
 
 
-def _clients(providers: Provider | str | Iterable[Provider | str]) -> tuple[list[Provider], list[Provider]]:
+def provider_frame_dtypes() -> dict[str, str]:
+    """Column dtypes of ``create_invoices`` and ``history`` frames (for ``lnnotebook.read_csv``)."""
+    from lnnotebook.frames import INVOICE_COLUMNS
+    from lnnotebook.ledger import HISTORY_COLUMNS
+
+    own = {**_DTYPES, "created_at": "datetime64[ns, UTC]", "raw": "object", **HISTORY_COLUMNS}
+    renames = _decoded_renames(own)
+    decoded = {
+        renames.get(column, column): dtype for column, dtype in INVOICE_COLUMNS.items() if column != "bolt11"
+    }
+    return {**decoded, **own}
+
+
+def _clients(
+    providers: Provider | str | Iterable[Provider | str], ledger: LedgerSpec
+) -> tuple[list[Provider], list[Provider]]:
     from lnnotebook.providers import connect
 
     items = [providers] if isinstance(providers, (Provider, str)) else list(providers)
@@ -140,7 +172,7 @@ def _clients(providers: Provider | str | Iterable[Provider | str]) -> tuple[list
             if isinstance(item, Provider):
                 clients.append(item)
             elif isinstance(item, str):
-                client = connect(item)
+                client = connect(item, ledger=ledger)
                 opened.append(client)
                 clients.append(client)
             else:

@@ -85,6 +85,42 @@ def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
     return status
 
 
+def ledger_command(args: argparse.Namespace) -> int:
+    """``history`` prints the ledger (decoded columns joined); ``export`` writes it to CSV."""
+    from lnnotebook.export import to_csv
+    from lnnotebook.ledger import Ledger, default_ledger_path, history
+
+    path = args.ledger or default_ledger_path()
+    if not path.exists():
+        print(f"no ledger at {path}: nothing has been recorded yet", file=sys.stderr)
+        return 1
+    ledger = Ledger(path)
+    if getattr(args, "refresh", False):
+        changes = ledger.refresh()
+        print(f"refreshed {len(changes)} pending invoice(s), {int(changes['changed'].sum())} changed")
+    filters = {
+        "provider": args.provider,
+        "status": args.status,
+        "since": args.since,
+        "until": args.until,
+        "failures": not args.no_failures,
+    }
+    frame = history(ledger, **filters)
+    if args.command == "export":
+        to_csv(frame, args.path, safe=not args.unsafe)
+        print(f"wrote {len(frame)} invoice(s) to {args.path}")
+        return 0
+    if frame.empty:
+        print("no invoices match")
+        return 0
+    shown = ["id", "provider", "status", "amount_sat", "fee_sat", "memo", "created_at", "error_type"]
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
+        print(frame[shown].to_string(index=False))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lnnotebook", description="Lightning invoices for notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +133,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
     decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
     decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
+
+    def add_filters(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
+        )
+        command.add_argument("--provider", action="append", help="only this provider (repeatable)")
+        command.add_argument("--status", action="append", help="only this status (repeatable)")
+        command.add_argument("--since", help="created at or after (ISO 8601, UTC if no offset)")
+        command.add_argument("--until", help="created before (ISO 8601)")
+        command.add_argument("--no-failures", action="store_true", help="leave out failed attempts")
+
+    history_parser = commands.add_parser("history", help="list the invoices recorded in the ledger")
+    add_filters(history_parser)
+    history_parser.add_argument(
+        "--refresh", action="store_true", help="ask providers for pending statuses first"
+    )
+    export_parser = commands.add_parser("export", help="write the ledger's invoices to a CSV file")
+    export_parser.add_argument("path", type=Path, help="CSV file to write")
+    add_filters(export_parser)
+    export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
 
     # `sandbox` has its own options, parsed by lnnotebook.sandbox.serve; listed here for --help only.
     commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
@@ -112,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "decode":
         texts = args.invoices or [line for line in sys.stdin.read().split() if line]
         return decode_command(texts, verify=not args.no_verify, strict=not args.lenient)
+    if args.command in ("history", "export"):
+        return ledger_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

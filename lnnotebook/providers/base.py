@@ -33,6 +33,7 @@ from lnnotebook.http import (
     register_secrets,
     unregister_secrets,
 )
+from lnnotebook.ledger import Ledger, LedgerSpec, get_ledger
 from lnnotebook.options import Option, env_var, resolve_options
 from lnnotebook.providers.errors import (
     AuthenticationError,
@@ -93,7 +94,7 @@ class Provider(ABC):
     idempotent_create: ClassVar[bool] = False  # True only with an idempotency key on every POST
     retry_statuses: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, ledger: LedgerSpec = None, **options: Any) -> None:
         specs = (Option("url", str, self.default_url, required=True), *self.options, *COMMON_OPTIONS)
         self.config: dict[str, Any] = resolve_options(self.name, specs, options)
         self._secrets: tuple[str, ...] = tuple(
@@ -102,6 +103,8 @@ class Provider(ABC):
         self._secrets += tuple(self._derived_secrets())
         register_secrets(self._secrets)
         self._closed = False
+        # Every invoice this client creates is saved here before create_invoice returns it.
+        self.ledger: Ledger | None = get_ledger(ledger)
         try:
             self._setup()
         except BaseException:
@@ -190,7 +193,13 @@ class Provider(ABC):
                 provider=self.name,
                 field=unknown[0],
             )
-        return self._finalise(self._create(amount_sat, memo, expiry, **provider_specific))
+        try:
+            created = self._create(amount_sat, memo, expiry, **provider_specific)
+        except ProviderError as error:
+            if self.ledger is not None:
+                self.ledger.record_failure(self.name, error, amount_sat=amount_sat, memo=memo, expiry=expiry)
+            raise
+        return self._finalise(created)
 
     def invoice_status(self, invoice_or_id: CreatedInvoice | str) -> str:
         """``pending``, ``paid``, ``expired`` or ``failed``, from the provider's status endpoint."""
@@ -213,6 +222,8 @@ class Provider(ABC):
             )
         status = self._status(identifier.strip())
         assert status in STATUSES, status
+        if self.ledger is not None:
+            self.ledger.note_status(self.name, identifier.strip(), status)
         return status
 
     def close(self) -> None:
@@ -238,7 +249,13 @@ class Provider(ABC):
     # --- helpers for provider modules ----------------------------------------------------------
 
     def _finalise(self, invoice: CreatedInvoice) -> CreatedInvoice:
-        """The one place every created invoice passes through before it is returned."""
+        """The one place every created invoice passes through before it is returned: the ledger.
+
+        A failed ledger write raises ``LedgerError`` carrying the invoice, so it is never silently
+        unrecorded.
+        """
+        if self.ledger is not None:
+            self.ledger.record(invoice)
         return invoice
 
     def _record(self, *, raw: Any, **fields: Any) -> CreatedInvoice:

@@ -1,0 +1,455 @@
+"""A SQLite ledger of every invoice a provider created, and of every failed attempt.
+
+An invoice the user cannot find again is lost money, so a provider client writes each invoice here
+(committed, WAL mode, ``synchronous=FULL``) before ``create_invoice`` returns it. Kernels die and two
+notebooks may write at once: every write is one short ``BEGIN IMMEDIATE`` transaction with a busy
+timeout and retries, and a connection is never carried across ``fork``.
+
+The default ledger is ``$LNNOTEBOOK_HOME/ledger.sqlite`` (``LNNOTEBOOK_HOME`` defaults to
+``~/.lnnotebook``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from lnnotebook.providers.base import CreatedInvoice, Provider
+
+LedgerSpec = Union["Ledger", str, os.PathLike, bool, None]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS invoices (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    provider_id TEXT,
+    bolt11 TEXT,
+    amount_sat INTEGER,
+    memo TEXT,
+    expiry INTEGER,
+    fee_sat INTEGER,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    raw TEXT,
+    note TEXT,
+    error TEXT,
+    error_type TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_provider_id
+    ON invoices (provider, provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS invoices_by_status ON invoices (status);
+CREATE TABLE IF NOT EXISTS status_changes (
+    invoice_id INTEGER NOT NULL REFERENCES invoices (id),
+    old_status TEXT NOT NULL,
+    new_status TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+"""
+
+# Columns of ``history()`` before the decoded ones, with their dtypes.
+HISTORY_COLUMNS: dict[str, str] = {
+    "id": "Int64",
+    "provider": "string",
+    "provider_id": "string",
+    "bolt11": "string",
+    "amount_sat": "Int64",
+    "memo": "string",
+    "expiry": "Int64",
+    "fee_sat": "Int64",
+    "status": "string",
+    "created_at": "datetime64[ns, UTC]",
+    "updated_at": "datetime64[ns, UTC]",
+    "note": "string",
+    "raw": "object",  # the provider's response as a dict, secrets removed
+    "error": "string",
+    "error_type": "string",
+}
+
+_BUSY_RETRIES = 8
+_BUSY_TIMEOUT_S = 30.0
+
+
+class LedgerError(RuntimeError):
+    """The ledger could not be written. ``invoice`` holds the record that was not saved, if any."""
+
+    def __init__(self, message: str, invoice: CreatedInvoice | None = None) -> None:
+        super().__init__(message)
+        self.invoice = invoice
+
+
+def lnnotebook_home() -> Path:
+    return Path(os.environ.get("LNNOTEBOOK_HOME") or Path.home() / ".lnnotebook").expanduser()
+
+
+def default_ledger_path() -> Path:
+    return lnnotebook_home() / "ledger.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _iso(value: datetime | None) -> str:
+    if value is None:
+        return _now()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Ledger:
+    """The invoices a provider returned, and failed attempts, in one SQLite file.
+
+    One object may be shared by threads (writes are serialised by a lock); other processes open
+    their own ``Ledger`` on the same path.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = _BUSY_TIMEOUT_S) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_ledger_path()
+        self.timeout = timeout
+        self._lock = threading.RLock()
+        self._connection_: sqlite3.Connection | None = None
+        self._pid: int | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._with_retries(lambda connection: connection.executescript(_SCHEMA), transaction=False)
+
+    def __repr__(self) -> str:
+        return f"<Ledger {str(self.path)!r}>"
+
+    # --- connection and writes -------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._connection_ is None or self._pid != os.getpid():
+            # A connection inherited through fork must not be used (or closed) by the child.
+            connection = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")  # committed means on disk
+            connection.execute("PRAGMA foreign_keys = ON")
+            self._connection_, self._pid = connection, os.getpid()
+        return self._connection_
+
+    def _with_retries(self, work, *, transaction: bool = True):
+        """Run ``work(connection)`` (in one IMMEDIATE transaction) retrying while the file is busy."""
+        delay = 0.01
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                with self._lock:
+                    connection = self._connection()
+                    if not transaction:
+                        return work(connection)
+                    connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = work(connection)
+                    except BaseException:
+                        connection.execute("ROLLBACK")
+                        raise
+                    connection.execute("COMMIT")
+                    return result
+            except sqlite3.OperationalError as error:
+                busy = "locked" in str(error) or "busy" in str(error)
+                if not busy or attempt == _BUSY_RETRIES - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection_ is not None and self._pid == os.getpid():
+                self._connection_.close()
+            self._connection_ = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def record(self, invoice: CreatedInvoice) -> int:
+        """Save a created invoice (committed when this returns); returns its ledger id.
+
+        Recording the same (provider, provider_id) again updates the row instead of adding one.
+        """
+        now = _now()
+        values = (
+            invoice.provider,
+            invoice.provider_id,
+            invoice.bolt11,
+            invoice.amount_sat,
+            invoice.memo,
+            invoice.expiry,
+            invoice.fee_sat,
+            invoice.status,
+            _iso(invoice.created_at),
+            now,
+            json.dumps(dict(invoice.raw), default=str, ensure_ascii=False),
+            invoice.note,
+        )
+
+        def insert(connection: sqlite3.Connection) -> int:
+            row = connection.execute(
+                """
+                INSERT INTO invoices (provider, provider_id, bolt11, amount_sat, memo, expiry, fee_sat,
+                                      status, created_at, updated_at, raw, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, provider_id) WHERE provider_id IS NOT NULL DO UPDATE SET
+                    bolt11 = excluded.bolt11, status = excluded.status, fee_sat = excluded.fee_sat,
+                    updated_at = excluded.updated_at, raw = excluded.raw, note = excluded.note
+                RETURNING id
+                """,
+                values,
+            ).fetchone()
+            return int(row[0])
+
+        try:
+            return self._with_retries(insert)
+        except sqlite3.Error as error:
+            raise LedgerError(
+                f"could not save the {invoice.provider} invoice {invoice.provider_id} to the ledger "
+                f"{self.path}: {error}. The invoice exists at the provider; it is attached to this error "
+                "as .invoice",
+                invoice,
+            ) from error
+
+    def record_failure(
+        self,
+        provider: str,
+        error: BaseException,
+        *,
+        amount_sat: Any = None,
+        memo: Any = None,
+        expiry: Any = None,
+    ) -> int:
+        """Save a failed create attempt with its error (no secret: provider errors are redacted)."""
+        now = _now()
+
+        def as_int(value: Any) -> int | None:
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        values = (
+            provider,
+            as_int(amount_sat),
+            memo if isinstance(memo, str) else None,
+            as_int(expiry),
+            now,
+            now,
+            str(error),
+            type(error).__name__,
+        )
+        return self._with_retries(
+            lambda connection: int(
+                connection.execute(
+                    """
+                    INSERT INTO invoices (provider, amount_sat, memo, expiry, status, created_at, updated_at,
+                                          error, error_type)
+                    VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?)
+                    RETURNING id
+                    """,
+                    values,
+                ).fetchone()[0]
+            )
+        )
+
+    def set_status(self, invoice_id: int, status: str) -> bool:
+        """Record a status; returns True when it changed (the change and its time are kept)."""
+        now = _now()
+
+        def update(connection: sqlite3.Connection) -> bool:
+            row = connection.execute("SELECT status FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no invoice with ledger id {invoice_id} in {self.path}")
+            if row[0] == status:
+                return False
+            connection.execute(
+                "UPDATE invoices SET status = ?, updated_at = ? WHERE id = ?", (status, now, invoice_id)
+            )
+            connection.execute(
+                "INSERT INTO status_changes (invoice_id, old_status, new_status, changed_at) "
+                "VALUES (?, ?, ?, ?)",
+                (invoice_id, row[0], status, now),
+            )
+            return True
+
+        return self._with_retries(update)
+
+    def note_status(self, provider: str, provider_id: str, status: str) -> bool:
+        """Record a status a provider reported for one of its invoices, if the ledger has it."""
+        found = self._query(
+            "SELECT id FROM invoices WHERE provider = ? AND provider_id = ?", (provider, provider_id)
+        )
+        return bool(len(found)) and self.set_status(int(found.iloc[0, 0]), status)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _query(self, sql: str, parameters: Iterable[Any] = ()) -> pd.DataFrame:
+        def read(connection: sqlite3.Connection) -> pd.DataFrame:
+            cursor = connection.execute(sql, tuple(parameters))
+            names = [column[0] for column in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+        return self._with_retries(read, transaction=False)
+
+    def invoices(
+        self,
+        *,
+        provider: str | Iterable[str] | None = None,
+        status: str | Iterable[str] | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        failures: bool = True,
+    ) -> pd.DataFrame:
+        """The ledger's rows as a typed DataFrame (without decoded columns), oldest first."""
+        where: list[str] = []
+        parameters: list[Any] = []
+        for column, wanted in (("provider", provider), ("status", status)):
+            if wanted is not None:
+                values = [wanted] if isinstance(wanted, str) else list(wanted)
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                parameters.extend(values)
+        for operator_, bound in ((">=", since), ("<", until)):
+            if bound is not None:
+                stamp = pd.Timestamp(bound)
+                stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+                where.append(f"created_at {operator_} ?")
+                parameters.append(stamp.isoformat(timespec="microseconds"))
+        if not failures:
+            where.append("error IS NULL")
+        sql = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM invoices"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        frame = self._query(sql + " ORDER BY id", parameters)
+        return _typed(frame)
+
+    def status_changes(self) -> pd.DataFrame:
+        frame = self._query(
+            "SELECT invoice_id, old_status, new_status, changed_at FROM status_changes ORDER BY rowid"
+        )
+        typed = {"invoice_id": "Int64", "old_status": "string", "new_status": "string"}
+        for column, dtype in typed.items():
+            frame[column] = frame[column].astype(dtype)
+        frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True, format="ISO8601")
+        return frame
+
+    def integrity_check(self) -> str:
+        return self._with_retries(
+            lambda connection: connection.execute("PRAGMA integrity_check").fetchone()[0], transaction=False
+        )
+
+    # --- refreshing ----------------------------------------------------------------------------
+
+    def refresh(self, providers: Mapping[str, Provider] | Iterable[Provider] | None = None) -> pd.DataFrame:
+        """Ask each provider for the status of the pending invoices and record what changed.
+
+        ``providers``: clients to ask (a list, or a name -> client mapping); a provider not given is
+        connected by name from ``LNNOTEBOOK_*`` environment variables. Returns one row per pending
+        invoice asked about: ``id``, ``provider``, ``provider_id``, ``old_status``, ``status``,
+        ``changed``, and ``error`` when the provider could not answer (the invoice stays pending).
+        """
+        from lnnotebook.providers import connect
+        from lnnotebook.providers.errors import ProviderError
+
+        if providers is None:
+            clients: dict[str, Provider] = {}
+        elif isinstance(providers, Mapping):
+            clients = dict(providers)
+        else:
+            clients = {client.name: client for client in providers}
+        pending = self._query(
+            "SELECT id, provider, provider_id, status FROM invoices "
+            "WHERE status = 'pending' AND provider_id IS NOT NULL ORDER BY id"
+        )
+        opened: list[Provider] = []
+        rows: list[dict[str, Any]] = []
+        try:
+            for invoice_id, provider, provider_id, old_status in pending.itertuples(index=False):
+                row = {
+                    "id": invoice_id,
+                    "provider": provider,
+                    "provider_id": provider_id,
+                    "old_status": old_status,
+                }
+                try:
+                    client = clients.get(provider)
+                    if client is None:
+                        client = clients[provider] = connect(provider, ledger=self)
+                        opened.append(client)
+                    status = client.invoice_status(provider_id)
+                except ProviderError as error:
+                    row.update(status=old_status, changed=False, error=str(error))
+                else:
+                    # invoice_status() has already noted the change if the client writes here too
+                    self.set_status(int(invoice_id), status)
+                    row.update(status=status, changed=status != old_status, error=None)
+                rows.append(row)
+        finally:
+            for client in opened:
+                client.close()
+        frame = pd.DataFrame.from_records(
+            rows, columns=["id", "provider", "provider_id", "old_status", "status", "changed", "error"]
+        )
+        dtypes = {"id": "Int64", "changed": "boolean"}
+        return frame.astype({column: dtypes.get(column, "string") for column in frame.columns})
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column, dtype in HISTORY_COLUMNS.items():
+        if dtype.startswith("datetime"):
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(dtype)
+        elif dtype == "object":
+            frame[column] = frame[column].map(json.loads, na_action="ignore").astype(object)
+        else:
+            frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+_ledgers: dict[Path, Ledger] = {}
+_ledgers_lock = threading.Lock()
+
+
+def get_ledger(spec: LedgerSpec = None) -> Ledger | None:
+    """The ledger a client should write to: None -> the default, False -> none, a path or a Ledger."""
+    if spec is False:
+        return None
+    if isinstance(spec, Ledger):
+        return spec
+    if spec is None or spec is True:
+        path = default_ledger_path()
+    elif isinstance(spec, (str, os.PathLike)):
+        path = Path(spec).expanduser()
+    else:
+        raise TypeError(f"ledger must be a Ledger, a path, or False; got {type(spec).__name__}")
+    key = path.resolve()
+    with _ledgers_lock:
+        ledger = _ledgers.get(key)
+        if ledger is None:
+            ledger = _ledgers[key] = Ledger(path)
+        return ledger
+
+
+def history(ledger: LedgerSpec = None, **filters: Any) -> pd.DataFrame:
+    """Every invoice in the ledger with the decoded invoice columns joined.
+
+    Filters: ``provider``, ``status`` (a value or a list), ``since``, ``until`` (creation time),
+    ``failures`` (False to leave out failed attempts).
+    """
+    from lnnotebook.batch import join_decoded
+
+    source = get_ledger(None if ledger is False else ledger)
+    assert source is not None
+    return join_decoded(source.invoices(**filters))
