@@ -120,7 +120,7 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=columns)
     for column, dtype in _DTYPES.items():
         frame[column] = frame[column].astype(dtype)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True).astype("datetime64[ns, UTC]")
     frame["raw"] = frame["raw"].astype(object)
     return join_decoded(frame)
 

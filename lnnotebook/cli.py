@@ -58,9 +58,10 @@ def demo(sample: Path = DEFAULT_SAMPLE, out_dir: Path = DEFAULT_OUT) -> int:
         for label, row in failed.iterrows():
             print(f"  row {label}: {row['error_type']}: {row['error']}")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out_dir / "invoices.csv", index_label="row")
-    hops.to_csv(out_dir / "route_hints.csv")
+    from lnnotebook.export import to_csv
+
+    to_csv(frame, out_dir / "invoices.csv")
+    to_csv(hops, out_dir / "route_hints.csv")
     print()
     print(f"Wrote {out_dir / 'invoices.csv'} ({len(frame)} rows)")
     print(f"  and {out_dir / 'route_hints.csv'} ({len(hops)} rows)")

@@ -31,21 +31,20 @@ _DEFAULT_INDEX_LABEL = "row"
 def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> Path:
     """Write ``df`` to ``path`` atomically; returns the path.
 
-    The index is written when it carries information (anything but a default RangeIndex); an
-    unnamed index is labelled ``row``.
+    The index comes first, as in ``DataFrame.to_csv``; an unnamed index is labelled ``row``.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     frame = _for_csv(df, safe=safe)
-    write_index = not _is_default_index(df.index)
-    if write_index and isinstance(df.index, pd.MultiIndex):
-        labels = [name if name is not None else f"level_{i}" for i, name in enumerate(df.index.names)]
-    else:
-        labels = [df.index.name if df.index.name is not None else _DEFAULT_INDEX_LABEL]
+    labels = [
+        name if name is not None else (_DEFAULT_INDEX_LABEL if df.index.nlevels == 1 else f"level_{i}")
+        for i, name in enumerate(df.index.names)
+    ]
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            frame.to_csv(stream, index=write_index, index_label=labels if write_index else None)
+            # CRLF as RFC 4180 says; it also makes the csv module quote cells holding a bare \r.
+            frame.to_csv(stream, index_label=labels, lineterminator="\r\n")
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -65,18 +64,15 @@ def read_csv(path: str | os.PathLike, **options: Any) -> pd.DataFrame:
             frame[column] = _index_labels(frame[column])
         else:
             frame[column] = _restore(frame[column], schema.get(column))
-    if index_columns:
-        frame = frame.set_index(index_columns)
-        if frame.index.nlevels == 1 and frame.index.name == _DEFAULT_INDEX_LABEL:
-            frame.index.name = None
+    frame = frame.set_index(index_columns)
+    if frame.index.nlevels == 1 and frame.index.name == _DEFAULT_INDEX_LABEL:
+        frame.index.name = None
+        if frame.index.dtype == np.int64 and frame.index.equals(pd.RangeIndex(len(frame))):
+            frame.index = pd.RangeIndex(len(frame))
     return frame
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def _is_default_index(index: pd.Index) -> bool:
-    return isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1
 
 
 def neutralise(text: str) -> str:
@@ -155,12 +151,11 @@ def _schema_for(columns: pd.Index) -> dict[str, str]:
 
 
 def _index_columns(columns: pd.Index, schema: Mapping[str, str]) -> list[str]:
+    """The leading columns ``to_csv`` wrote from the index: (invoice, route, hop) for hops, else one."""
     names = list(columns)
-    if {"pubkey", "short_channel_id"} <= set(names) and len(names) >= 3 and tuple(names[1:3]) == _HOP_INDEX:
+    if {"pubkey", "short_channel_id"} <= set(names) and tuple(names[1:3]) == _HOP_INDEX:
         return names[:3]
-    if names and names[0] not in schema:
-        return names[:1]  # to_csv writes a non-default index first, under a name no column has
-    return []
+    return names[:1]
 
 
 def _restore(values: pd.Series, dtype: str | None) -> pd.Series:

@@ -1,0 +1,120 @@
+"""CSV export: atomic, UTF-8, ISO-8601 UTC, formula-safe, and read back with the exact dtypes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import lnnotebook as ln
+from lnnotebook.encoding import encode_invoice
+from lnnotebook.export import neutralise
+
+DATA = Path(__file__).resolve().parent / "data"
+SPEC = json.loads((DATA / "spec_vectors.json").read_text(encoding="utf-8"))
+KEY = SPEC["_meta"]["signing_private_key"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\tindent", "\rreturn", "'quoted", "''"]
+
+
+def invoice_with(description: str, **extra) -> str:
+    return encode_invoice(
+        private_key=KEY, payment_hash="ab" * 32, payment_secret="cd" * 32, description=description, **extra
+    )
+
+
+def every_kind_of_input() -> list:
+    texts = [vector["invoice"] for vector in SPEC["valid"]] + [
+        vector["invoice"] for vector in SPEC["invalid"]
+    ]
+    texts += [
+        invoice_with(text) for text in ["ナンセンス 1杯", "emoji 🎉⚡", 'comma, "quote"\nnewline', *HOSTILE]
+    ]
+    texts += [invoice_with("far future", timestamp=2**35 - 1), None, "not an invoice"]
+    return texts
+
+
+def roundtrip(frame: pd.DataFrame, path: Path, **options) -> pd.DataFrame:
+    ln.to_csv(frame, path, **options)
+    return ln.read_csv(path)
+
+
+def test_decode_frame_roundtrips_exactly(tmp_path: Path) -> None:
+    frame = ln.decode_frame(every_kind_of_input(), errors="coerce", strict=False)
+    assert frame["description"].isin(HOSTILE).sum() == len(HOSTILE)
+    assert frame["created_at"].isna().sum() > frame["error"].notna().sum()  # the year-3058 one is NaT
+    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "invoices.csv"), frame)
+
+
+def test_a_series_index_is_kept(tmp_path: Path) -> None:
+    texts = every_kind_of_input()
+    for index in (
+        pd.Index([f"=label {i}" for i in range(len(texts))], name="source"),
+        pd.Index(range(100, 100 + 2 * len(texts), 2)),
+    ):
+        frame = pd.Series(texts, index=index).ln.decode(errors="coerce")
+        pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "series.csv"), frame)
+
+
+def test_hops_frame_roundtrips_exactly(tmp_path: Path) -> None:
+    hops = ln.hops_frame(every_kind_of_input(), errors="coerce")
+    assert hops["pubkey"].notna().any() and hops["error"].notna().any()
+    pd.testing.assert_frame_equal(roundtrip(hops, tmp_path / "hops.csv"), hops)
+
+
+def test_provider_frames_roundtrip_exactly(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    with ln.sandbox() as sb:
+        clients = [sb.connect(name, ledger=ledger) for name in sb.names()]
+        sb.inject("tazapay", "401")
+        frame = ln.create_invoices(clients, 2100, "=cmd|' /C calc'!A0", repeat=2)
+    assert frame["error"].notna().any() and frame["bolt11"].notna().any()
+    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "created.csv"), frame)
+    history = ln.history(ledger)
+    pd.testing.assert_frame_equal(roundtrip(history, tmp_path / "history.csv"), history)
+
+
+def test_formula_cells_are_neutralised_in_the_file(tmp_path: Path) -> None:
+    frame = ln.decode_frame([invoice_with(text) for text in HOSTILE])
+    path = ln.to_csv(frame, tmp_path / "safe.csv")
+    with path.open(encoding="utf-8", newline="") as stream:
+        cells = [row["description"] for row in csv.DictReader(stream)]
+    assert cells == ["'" + text for text in HOSTILE]
+    assert all(neutralise(cell) != cell for cell in HOSTILE)
+
+    ln.to_csv(frame, tmp_path / "raw.csv", safe=False)
+    with (tmp_path / "raw.csv").open(encoding="utf-8", newline="") as stream:
+        assert [row["description"] for row in csv.DictReader(stream)] == HOSTILE
+
+
+def test_timestamps_are_iso_8601_utc_and_text_is_utf8(tmp_path: Path) -> None:
+    frame = ln.decode_frame([SPEC["valid"][2]["invoice"]])
+    text = ln.to_csv(frame, tmp_path / "x.csv").read_bytes().decode("utf-8")
+    assert "2017-06-01T10:57:38Z" in text and "2017-06-01T10:58:38Z" in text
+    assert "ナンセンス 1杯" in text
+
+
+def test_writes_are_atomic(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    path.write_text("previous contents\n", encoding="utf-8")
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("cannot render")
+
+    broken = pd.DataFrame({"a": pd.array([1, 2], dtype="Int64"), "b": [1.5, Unprintable()]})
+    with pytest.raises(RuntimeError, match="cannot render"):
+        ln.to_csv(broken, path)
+    assert path.read_text(encoding="utf-8") == "previous contents\n"
+    assert sorted(os.listdir(tmp_path)) == ["out.csv"], "no temporary file is left behind"
+
+
+def test_unknown_columns_are_inferred(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"count": pd.array([1, None], dtype="Int64"), "ratio": pd.array([0.5, None], dtype="Float64")}
+    )
+    frame["note"] = pd.array(["-x", None], dtype="string")
+    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv"), frame)
