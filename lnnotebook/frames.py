@@ -231,14 +231,20 @@ def _invoice_table(index: pd.Index, results: list) -> pd.DataFrame:
     routes = field["route_hints"]
     features = field["features"]
     warnings = field["warnings"]
+    # Python ints are unbounded, Int64 columns are not: say so rather than fail or wrap around.
+    limits = (
+        ("amount_msat", "amount", " msat"),
+        ("expiry", "expiry", " s"),
+        ("min_final_cltv_expiry", "cltv", ""),
+    )
+    for name, label, unit in limits:
+        values = field[name]
+        for position, value in enumerate(values):
+            if value is not None and value > _INT64_MAX:
+                values[position] = None
+                warning = f"{label} of {value}{unit} is beyond int64 (left missing)"
+                warnings[position] = (*warnings[position], warning)
     amount_msat = field["amount_msat"]
-    for position, value in enumerate(amount_msat):
-        if value is not None and value > _INT64_MAX:
-            amount_msat[position] = None
-            warnings[position] = (
-                *warnings[position],
-                f"amount of {value} msat is beyond int64 (left missing)",
-            )
 
     data: dict[str, Any] = {
         "bolt11": _string_array(field["bolt11"]),

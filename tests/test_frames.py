@@ -405,3 +405,22 @@ def test_single_string_input(spec_vectors) -> None:
 def test_generator_input(spec_vectors) -> None:
     texts = [v["invoice"] for v in spec_vectors["valid"][:5]]
     pd.testing.assert_frame_equal(ln.decode_frame(text for text in texts), ln.decode_frame(texts))
+
+
+def test_expiry_and_cltv_beyond_int64_are_missing_with_a_warning(spec_vectors) -> None:
+    key = spec_vectors["_meta"]["signing_private_key"]
+    text = encode_invoice(
+        private_key=key,
+        payment_hash="11" * 32,
+        payment_secret="22" * 32,
+        description="huge",
+        expiry=2**64 - 1,
+        min_final_cltv_expiry=2**63,
+    )
+    assert ln.decode(text).expiry == 2**64 - 1  # the Invoice keeps the exact value
+    row = ln.decode_frame([text]).iloc[0]
+    assert pd.isna(row["expiry"]) and pd.isna(row["min_final_cltv_expiry"]) and pd.isna(row["expires_at"])
+    assert row["warnings"].split("; ") == [
+        f"expiry of {2**64 - 1} s is beyond int64 (left missing)",
+        f"cltv of {2**63} is beyond int64 (left missing)",
+    ]
