@@ -54,10 +54,16 @@ _LAZY: dict[str, str] = {
     "history": "lnnotebook.ledger",
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
+    "compare": "lnnotebook.compare",
 }
+
+# Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.
+_LAZY_SUBMODULES = frozenset({"plot", "widgets"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"lnnotebook.{name}")  # the import binds it as our attribute
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lnnotebook' has no attribute {name!r}")
@@ -67,7 +73,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _LAZY_SUBMODULES)
 
 
 __all__ = [

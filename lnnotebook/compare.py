@@ -1,0 +1,297 @@
+"""``compare(df)``: one row per provider from a ``create_invoices`` or ``history`` frame.
+
+    >>> import lnnotebook as ln
+    >>> with ln.sandbox() as sb:
+    ...     frame = ln.create_invoices(sb.providers(), 1_000, "coffee", repeat=5)
+    >>> ln.compare(frame)
+
+What the frame needs: ``provider`` and ``bolt11``; ``error`` (a provider error marks a failed attempt),
+``amount_sat``, ``fee_sat`` and ``elapsed_s`` are used when present. Everything the invoice itself says
+(network, payee, expiry, route hints) is decoded here from ``bolt11``, so the result does not depend on
+which decoded columns the frame kept (a CSV round trip, a ``history()`` frame and a ``create_invoices``
+frame compare alike).
+
+Route-hint fees (``route_fee_*``) are what a payer adds to reach the payee through the invoice's route
+hints, the private channels the payee's side advertises. Per BOLT 7 a forwarding node charges
+``fee_base_msat + amount_to_forward * fee_proportional_millionths / 1e6`` (integer msat, rounded
+down as implementations do) on the amount *it forwards*. In a hint the last hop delivers the invoice
+amount to the payee, and every earlier hop forwards the amount plus the fees of the hops after it,
+so the fee accumulates from the payee backwards (``route_fee_msat``). A payer uses one route: the
+cheapest hint counts for each invoice. Invoices without route hints have no route fee (missing, not
+zero): the payee is reached over public channels whose fees the invoice does not state, so they are
+left out of the route-fee statistics, and ``route_hinted`` says how many invoices those cover. The fee
+of the public path from the payer to the first hinted node is not part of it either.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lnnotebook.decoding import Hop, Invoice, InvoiceError, decode_rows
+
+# The columns of ``compare``'s result, with their (nullable) dtypes.
+COMPARE_COLUMNS: dict[str, str] = {
+    "invoices": "Int64",  # created without a provider error
+    "failures": "Int64",  # attempts that ended in a provider error
+    "failure_rate": "Float64",  # failures / (invoices + failures)
+    "undecodable": "Int64",  # created, but without a BOLT11 string that decodes (missing or invalid)
+    "amount_sat_mean": "Float64",
+    "amount_sat_min": "Int64",
+    "amount_sat_max": "Int64",
+    "fee_sat_mean": "Float64",  # the provider's receive fee, over the invoices that report one
+    "fee_ppm_mean": "Float64",  # the same fee in millionths of each invoice's amount
+    "route_hinted": "Int64",  # decoded invoices with at least one route hint
+    "route_fee_sat_mean": "Float64",
+    "route_fee_sat_median": "Float64",
+    "route_fee_ppm_mean": "Float64",
+    "route_fee_ppm_median": "Float64",
+    "expiry_s_min": "Int64",  # the decoded, effective expiry (3600 when the invoice has no `x`)
+    "expiry_s_median": "Float64",
+    "expiry_s_max": "Int64",
+    "network": "string",  # comma-separated when a provider's invoices span several
+    "payees": "Int64",  # distinct payee node keys
+    "latency_s_median": "Float64",  # create call duration (``elapsed_s``), successful invoices only
+}
+
+# Per-invoice quantities behind ``compare`` and the charts, with their dtypes.
+METRIC_COLUMNS: dict[str, str] = {
+    "provider": "string",
+    "failed": "boolean",
+    "decoded": "boolean",
+    "amount_sat": "Int64",
+    "fee_sat": "Int64",
+    "fee_ppm": "Float64",
+    "route_count": "Int64",
+    "route_fee_msat": "Int64",
+    "route_fee_ppm": "Float64",
+    "expiry_s": "Int64",
+    "network": "string",
+    "payee": "string",
+    "elapsed_s": "Float64",
+}
+
+
+def compare(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per provider (index ``provider``, in order of first appearance) summarising ``df``.
+
+    ``df`` is a ``create_invoices`` or ``history`` frame (see the module docstring for the columns
+    used). The result's columns are ``COMPARE_COLUMNS``, all nullable: ``invoices`` (created
+    successfully), ``failures`` and ``failure_rate`` (provider errors, e.g. barkd rejecting an
+    ``expiry``), ``undecodable`` (created without a usable BOLT11, e.g. Tazapay without the field),
+    ``amount_sat_mean/min/max`` (the provider's ``amount_sat``), ``fee_sat_mean`` and ``fee_ppm_mean``
+    (the provider's receive fee; missing where a provider reports none), ``route_hinted`` and
+    ``route_fee_sat_*``/``route_fee_ppm_*`` (mean and median of each invoice's cheapest route-hint fee;
+    invoices without hints are left out), ``expiry_s_min/median/max`` (decoded effective expiry),
+    ``network``, ``payees`` (distinct payee keys) and ``latency_s_median`` (needs ``elapsed_s``).
+    Statistics over no values are missing; an empty frame gives an empty table with these columns.
+    """
+    return summarise(invoice_metrics(df))
+
+
+def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-row quantities ``compare`` and ``lnnotebook.plot`` aggregate; ``df``'s index is kept.
+
+    Columns (``METRIC_COLUMNS``): ``provider``; ``failed`` (a provider error); ``decoded`` (created and
+    its BOLT11 decodes); ``amount_sat`` (the provider's record, or the decoded amount when the frame has
+    no ``amount_sat``; on a failed row the amount asked for); ``fee_sat`` and ``fee_ppm`` (receive fee);
+    ``route_count``, ``route_fee_msat`` and ``route_fee_ppm`` (cheapest route hint, see the module
+    docstring); ``expiry_s``, ``network``, ``payee`` (decoded); ``elapsed_s``.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"compare needs a DataFrame from create_invoices or history, got {type(df).__name__}")
+    missing = [column for column in ("provider", "bolt11") if column not in df.columns]
+    if missing:
+        raise ValueError(
+            f"the frame has no {' or '.join(map(repr, missing))} column; compare needs a frame from "
+            "lnnotebook.create_invoices or lnnotebook.history"
+        )
+    rows = len(df)
+    failed = df["error"].notna().to_numpy(dtype=bool) if "error" in df.columns else np.zeros(rows, dtype=bool)
+    texts = [None if _missing(text) else text for text in df["bolt11"].tolist()]
+    # Only successful rows count as invoices; a LedgerError row carries an invoice but is an error.
+    invoices = _decode_distinct([text if not bad else None for text, bad in zip(texts, failed)])
+
+    amount_recorded = _int_column(df, "amount_sat")
+    amount_sat: list[Any] = []
+    route_count: list[Any] = []
+    route_fee: list[Any] = []
+    route_ppm: list[Any] = []
+    expiry: list[Any] = []
+    network: list[Any] = []
+    payee: list[Any] = []
+    for invoice, recorded in zip(invoices, amount_recorded):
+        decoded_msat = None if invoice is None else invoice.amount_msat
+        if recorded is None and decoded_msat is not None and "amount_sat" not in df.columns:
+            recorded = decoded_msat // 1000
+        amount_sat.append(recorded)
+        if invoice is None:
+            for column in (route_count, route_fee, route_ppm, expiry, network, payee):
+                column.append(None)
+            continue
+        # An amountless invoice is paid with the amount the provider was asked for.
+        amount_msat = decoded_msat if decoded_msat is not None else _times_1000(recorded)
+        fee = cheapest_route_fee_msat(invoice.route_hints, amount_msat) if amount_msat is not None else None
+        route_count.append(len(invoice.route_hints))
+        route_fee.append(fee)
+        route_ppm.append(None if fee is None or not amount_msat else fee * 1_000_000 / amount_msat)
+        expiry.append(invoice.expiry)
+        network.append(invoice.network)
+        payee.append(invoice.payee)
+
+    fee_sat = _int_column(df, "fee_sat")
+    fee_ppm = [
+        None if fee is None or not amount or bad else fee * 1_000_000 / amount
+        for fee, amount, bad in zip(fee_sat, amount_sat, failed)
+    ]
+    elapsed = df["elapsed_s"] if "elapsed_s" in df.columns else pd.Series([None] * rows, dtype="Float64")
+    data = {
+        "provider": df["provider"].to_numpy(dtype=object),
+        "failed": failed,
+        "decoded": [invoice is not None for invoice in invoices],
+        "amount_sat": amount_sat,
+        "fee_sat": [None if bad else fee for fee, bad in zip(fee_sat, failed)],
+        "fee_ppm": fee_ppm,
+        "route_count": route_count,
+        "route_fee_msat": route_fee,
+        "route_fee_ppm": route_ppm,
+        "expiry_s": expiry,
+        "network": network,
+        "payee": payee,
+        "elapsed_s": pd.array(elapsed, dtype="Float64"),
+    }
+    frame = pd.DataFrame(
+        {name: pd.array(data[name], dtype=dtype) for name, dtype in METRIC_COLUMNS.items()},
+        index=df.index,
+    )
+    return frame
+
+
+def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The ``compare`` table from an ``invoice_metrics`` frame."""
+    metrics = metrics[metrics["provider"].notna()]
+    providers = pd.unique(metrics["provider"].to_numpy(dtype=object))
+    rows = []
+    for provider in providers:
+        group = metrics[(metrics["provider"] == provider).to_numpy(dtype=bool)]
+        ok = group[~group["failed"].to_numpy(dtype=bool)]
+        decoded = ok[ok["decoded"].to_numpy(dtype=bool)]
+        hinted = decoded[decoded["route_fee_msat"].notna().to_numpy(dtype=bool)]
+        failures = int(group["failed"].sum())
+        attempts = len(group)
+        networks = sorted(set(decoded["network"].dropna()))
+        route_fee_sat = hinted["route_fee_msat"].astype("Float64") / 1000
+        rows.append(
+            {
+                "invoices": len(ok),
+                "failures": failures,
+                "failure_rate": failures / attempts if attempts else None,
+                "undecodable": len(ok) - len(decoded),
+                "amount_sat_mean": _stat(ok["amount_sat"], "mean"),
+                "amount_sat_min": _stat(ok["amount_sat"], "min"),
+                "amount_sat_max": _stat(ok["amount_sat"], "max"),
+                "fee_sat_mean": _stat(ok["fee_sat"], "mean"),
+                "fee_ppm_mean": _stat(ok["fee_ppm"], "mean"),
+                "route_hinted": int((decoded["route_count"] > 0).sum()),
+                "route_fee_sat_mean": _stat(route_fee_sat, "mean"),
+                "route_fee_sat_median": _stat(route_fee_sat, "median"),
+                "route_fee_ppm_mean": _stat(hinted["route_fee_ppm"], "mean"),
+                "route_fee_ppm_median": _stat(hinted["route_fee_ppm"], "median"),
+                "expiry_s_min": _stat(decoded["expiry_s"], "min"),
+                "expiry_s_median": _stat(decoded["expiry_s"], "median"),
+                "expiry_s_max": _stat(decoded["expiry_s"], "max"),
+                "network": ", ".join(networks) if networks else None,
+                "payees": decoded["payee"].nunique(dropna=True),
+                "latency_s_median": _stat(ok["elapsed_s"], "median"),
+            }
+        )
+    table = pd.DataFrame.from_records(rows, columns=list(COMPARE_COLUMNS))
+    table.index = pd.Index(providers, dtype="string", name="provider")
+    return table.astype(COMPARE_COLUMNS)
+
+
+def route_fee_msat(route: Sequence[Hop], amount_msat: int) -> int:
+    """What a payer adds (msat) for the payee to receive ``amount_msat`` through this route hint.
+
+    Walks from the payee back: each hop charges ``fee_base_msat + floor(forwarded *
+    fee_proportional_millionths / 1e6)`` on the amount it forwards, which includes the fees of the hops
+    after it (BOLT 7 ``channel_update`` fees).
+    """
+    forwarded = int(amount_msat)
+    for hop in reversed(route):
+        forwarded += hop.fee_base_msat + forwarded * hop.fee_proportional_millionths // 1_000_000
+    return forwarded - int(amount_msat)
+
+
+def cheapest_route_fee_msat(routes: Sequence[Sequence[Hop]], amount_msat: int) -> int | None:
+    """The lowest ``route_fee_msat`` over an invoice's route hints; None when it has none."""
+    if not routes:
+        return None
+    return min(route_fee_msat(route, amount_msat) for route in routes)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _decode_distinct(texts: list[str | None]) -> list[Invoice | None]:
+    """Decoded invoices (None where missing or invalid), each distinct string decoded once."""
+    distinct = list(dict.fromkeys(text for text in texts if isinstance(text, str)))
+    results = decode_rows(distinct) if distinct else []
+    invoices = {
+        text: None if isinstance(result, InvoiceError) else Invoice._from_row(result)
+        for text, result in zip(distinct, results)
+    }
+    return [invoices.get(text) if isinstance(text, str) else None for text in texts]
+
+
+def _int_column(df: pd.DataFrame, column: str) -> list[int | None]:
+    if column not in df.columns:
+        return [None] * len(df)
+    values = pd.to_numeric(df[column], errors="coerce").astype("Float64")
+    return [None if _missing(value) else int(value) for value in values.tolist()]
+
+
+def _times_1000(sat: int | None) -> int | None:
+    return None if sat is None else sat * 1000
+
+
+def _stat(values: pd.Series, how: str) -> Any:
+    present = values.dropna()
+    if present.empty:
+        return None
+    return getattr(present, how)()
+
+
+class _CallableModule(types.ModuleType):
+    """``lnnotebook.compare`` is both this module and the ``compare()`` function.
+
+    Importing the module (``from lnnotebook.compare import ...``) sets it as the package attribute
+    ``compare``, hiding the function ``lnnotebook`` exports lazily; a callable module keeps
+    ``ln.compare(df)`` working either way.
+    """
+
+    def __call__(self, df: pd.DataFrame) -> pd.DataFrame:
+        return compare(df)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+__all__ = [
+    "COMPARE_COLUMNS",
+    "METRIC_COLUMNS",
+    "cheapest_route_fee_msat",
+    "compare",
+    "invoice_metrics",
+    "route_fee_msat",
+    "summarise",
+]
