@@ -181,6 +181,12 @@ class Invoice:
             return False
         return (now or datetime.now(timezone.utc)) >= self.expires_at
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: key fields, time left to expiry and a QR code (``lnnotebook.display``)."""
+        from lnnotebook.display import invoice_html  # the decoder itself stays free of display code
+
+        return invoice_html(self)
+
     @classmethod
     def _from_row(cls, row: tuple) -> Invoice:
         timestamp, expiry = row[_TIMESTAMP_INDEX], row[_EXPIRY_INDEX]

@@ -80,6 +80,13 @@ class CreatedInvoice:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     note: str | None = None
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: provider, status, fee and the decoded invoice with its QR code,
+        or the ``note`` when the provider returned no BOLT11 string (``lnnotebook.display``)."""
+        from lnnotebook.display import created_invoice_html
+
+        return created_invoice_html(self)
+
 
 class Provider(ABC):
     """A client for one invoice provider. Create with ``lnnotebook.connect(name, **options)``."""

@@ -1,0 +1,210 @@
+"""HTML for Jupyter's rich display of invoices, and the QR codes in it.
+
+``Invoice._repr_html_`` and ``CreatedInvoice._repr_html_`` call ``invoice_html`` and
+``created_invoice_html``; the widgets reuse them. Every piece of text is HTML-escaped (descriptions and
+provider notes come from strangers), and nothing secret is shown: not the payment secret, not the
+provider's raw response. The invoice string itself is shown (in the QR code and a collapsed text
+box): it is what a payer needs.
+
+Elements carry CSS classes a browser test can find: ``lnnotebook-invoice`` (the block),
+``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a provider record), ``lnnotebook-note`` and
+``lnnotebook-error``.
+
+The QR code holds ``LIGHTNING:`` and the invoice in upper case: BOLT 11 recommends upper case for QR
+codes because it fits QR's compact alphanumeric mode, and URI schemes are case-insensitive.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from lnnotebook.decoding import Invoice, InvoiceError, decode
+
+if TYPE_CHECKING:
+    from lnnotebook.providers.base import CreatedInvoice
+
+NETWORK_NAMES = {"bc": "mainnet", "tb": "testnet", "tbs": "signet", "bcrt": "regtest"}
+ERROR_COLOR = "#c62828"
+_QR_SCALE = 3  # pixels per module: a typical invoice's code is then about 200-250 px wide
+_CELL = "padding:1px 12px 1px 0;text-align:left;vertical-align:top;border:none;"
+
+
+def qr_payload(bolt11: str) -> str:
+    """The text a wallet scans: ``LIGHTNING:`` + the invoice in upper case."""
+    text = bolt11.strip()
+    if text[:10].lower() == "lightning:":
+        text = text[10:]
+    return "LIGHTNING:" + text.upper()
+
+
+def qr_data_uri(bolt11: str, *, scale: int = _QR_SCALE) -> str:
+    """A PNG ``data:`` URI of the invoice's QR code (see ``qr_payload``)."""
+    import segno  # only displays need it
+
+    return segno.make(qr_payload(bolt11), micro=False).png_data_uri(scale=scale)
+
+
+def qr_img(bolt11: str, *, scale: int = _QR_SCALE) -> str:
+    """An ``<img class="lnnotebook-qr">`` of the invoice's QR code, inline as a data URI."""
+    import segno
+
+    code = segno.make(qr_payload(bolt11), micro=False)
+    width, height = code.symbol_size(scale=scale)
+    uri = code.png_data_uri(scale=scale)
+    return (
+        f'<img class="lnnotebook-qr" src="{uri}" width="{width}" height="{height}" '
+        'alt="QR code of the Lightning invoice" style="image-rendering:pixelated;flex:none;'
+        'background:#fff;max-width:none">'
+    )
+
+
+def shorten(text: str, head: int = 10, tail: int = 6) -> str:
+    """``0279be667e…f81798``: enough of a key or hash to recognise it."""
+    return text if len(text) <= head + tail + 1 else f"{text[:head]}…{text[-tail:]}"
+
+
+def format_duration(seconds: float) -> str:
+    """A duration in its two largest units: ``45 s``, ``59 min 58 s``, ``2 h``, ``3 d 4 h``."""
+    total = int(abs(seconds))
+    units = (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
+    for index, (unit, size) in enumerate(units):
+        if total >= size or unit == "s":
+            major, rest = divmod(total, size)
+            text = f"{major} {unit}"
+            if index + 1 < len(units):
+                minor_unit, minor_size = units[index + 1]
+                if rest // minor_size:
+                    text += f" {rest // minor_size} {minor_unit}"
+            return text
+    raise AssertionError("unreachable: the seconds unit always matches")
+
+
+def time_left(invoice: Invoice, now: datetime | None = None) -> str:
+    """``expires in 59 min 58 s`` or ``expired 3 min ago``, as of ``now`` (default: the clock)."""
+    if invoice.expires_at is None:
+        return "expiry beyond the representable range"
+    now = now or datetime.now(timezone.utc)
+    remaining = (invoice.expires_at - now).total_seconds()
+    if remaining > 0:
+        return f"expires in {format_duration(remaining)}"
+    return f"expired {format_duration(remaining)} ago"
+
+
+def format_amount(amount_msat: int | None) -> str:
+    """``1,000 sat``, ``0.5 sat`` (msat precision kept), or ``any amount`` for an amountless invoice."""
+    if amount_msat is None:
+        return "any amount"
+    sat, msat = divmod(amount_msat, 1000)
+    return f"{sat:,} sat" if not msat else f"{sat:,}.{msat:03d}".rstrip("0") + " sat"
+
+
+def error_html(message: str) -> str:
+    """A short red message (class ``lnnotebook-error``), escaped."""
+    return (
+        f'<div class="lnnotebook-error" style="color:{ERROR_COLOR};font-weight:600">'
+        f"{html.escape(message)}</div>"
+    )
+
+
+def invoice_html(invoice: Invoice, *, now: datetime | None = None, qr: bool = True) -> str:
+    """The rich display of a decoded invoice: key fields, time left to expiry and its QR code."""
+    e = html.escape
+    if invoice.description is not None:
+        description = e(invoice.description) if invoice.description else "<i>(empty)</i>"
+    elif invoice.description_hash is not None:
+        description = (
+            f'<i>hash</i> <code title="{e(invoice.description_hash)}">'
+            + e(shorten(invoice.description_hash))
+            + "</code>"
+        )
+    else:
+        description = "<i>none</i>"
+    expires_at = "" if invoice.expires_at is None else f" (until {invoice.expires_at:%Y-%m-%d %H:%M:%S} UTC)"
+    left = time_left(invoice, now)
+    expired = invoice.is_expired(now)
+    rows = [
+        ("Amount", f"<b>{e(format_amount(invoice.amount_msat))}</b>"),
+        ("Network", e(f"{invoice.network} ({NETWORK_NAMES.get(invoice.network, 'unknown')})")),
+        ("Description", description),
+        ("Payee", _code(invoice.payee) if invoice.payee else "<i>not verified</i>"),
+        (
+            "Expiry",
+            e(f"{format_duration(invoice.expiry)}{expires_at}")
+            + f'<br><span class="lnnotebook-time-left" style="{_expired_style(expired)}">{e(left)}</span>',
+        ),
+        ("Payment hash", _code(invoice.payment_hash)),
+    ]
+    if invoice.created_at is not None:
+        rows.insert(4, ("Created", e(f"{invoice.created_at:%Y-%m-%d %H:%M:%S} UTC")))
+    if invoice.route_hints:
+        hops = sum(len(route) for route in invoice.route_hints)
+        rows.append(("Route hints", e(f"{len(invoice.route_hints)} ({hops} hop{'s' if hops != 1 else ''})")))
+    if invoice.warnings:
+        rows.append(("Warnings", "<br>".join(e(warning) for warning in invoice.warnings)))
+    table = "".join(
+        f'<tr><th style="{_CELL}">{e(name)}</th><td style="{_CELL}">{value}</td></tr>' for name, value in rows
+    )
+    details = (
+        '<details style="margin-top:4px"><summary>Invoice text</summary>'
+        f'<code class="lnnotebook-bolt11" style="word-break:break-all;white-space:normal">{e(invoice.bolt11)}'
+        "</code></details>"
+    )
+    return (
+        '<div class="lnnotebook-invoice" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
+        + (qr_img(invoice.bolt11) if qr else "")
+        + '<div style="min-width:260px;max-width:640px;overflow-wrap:anywhere">'
+        + f'<table style="border-collapse:collapse;margin:0">{table}</table>{details}</div></div>'
+    )
+
+
+def created_invoice_html(created: CreatedInvoice, *, now: datetime | None = None) -> str:
+    """The rich display of a provider's record: who made it, and the invoice (or why there is none)."""
+    e = html.escape
+    facts = [f"<b>{e(created.provider)}</b>", e(created.status)]
+    if created.provider_id:
+        facts.append(
+            f'id <code title="{e(created.provider_id)}">{e(shorten(created.provider_id, 12, 4))}</code>'
+        )
+    facts.append("fee " + (e(f"{created.fee_sat:,} sat") if created.fee_sat is not None else "not reported"))
+    header = f'<div style="margin-bottom:6px">{" · ".join(facts)}</div>'
+    body = ""
+    if created.bolt11:
+        try:
+            body = invoice_html(decode(created.bolt11), now=now)
+        except InvoiceError as error:
+            body = error_html(f"the provider's invoice does not decode: {error}")
+    else:
+        body = (
+            '<div class="lnnotebook-note" style="font-style:italic">No BOLT11 invoice in the provider\'s '
+            "response, so there is no QR code to show.</div>"
+        )
+    if created.note:
+        from lnnotebook.http import redact  # a note quoting a provider must not leak a credential
+
+        body += f'<div class="lnnotebook-note" style="margin-top:4px">Note: {e(redact(created.note))}</div>'
+    return f'<div class="lnnotebook-created">{header}{body}</div>'
+
+
+def _code(value: str) -> str:
+    e = html.escape
+    return f'<code title="{e(value)}">{e(shorten(value))}</code>'
+
+
+def _expired_style(expired: bool) -> str:
+    return f"color:{ERROR_COLOR};font-weight:600" if expired else "font-weight:600"
+
+
+__all__ = [
+    "created_invoice_html",
+    "error_html",
+    "format_amount",
+    "format_duration",
+    "invoice_html",
+    "qr_data_uri",
+    "qr_img",
+    "qr_payload",
+    "shorten",
+    "time_left",
+]
