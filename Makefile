@@ -7,7 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench sample clean
+LNBITS_VERSION := 1.6.2
+LNBITS_VENV := .venv-lnbits
+LNBITS_STAMP := $(LNBITS_VENV)/.installed-$(LNBITS_VERSION)
+
+.PHONY: demo test lint bench sample clean lnbits
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "lnnotebook needs Python 3.10-3.12 (python3, python3.1x); set PYTHON=..." >&2; exit 1; }
@@ -29,6 +33,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/decode.py
+
+# A real LNbits for tests/test_providers_lnbits.py, in its own venv (it pins many packages). bitstring<5:
+# bitstring 5 removed ConstBitStream, which the bolt11 that LNbits pins needs (pip check misses it).
+lnbits: $(LNBITS_STAMP)
+
+$(LNBITS_STAMP):
+	@test -n "$(PYTHON)" || { echo "LNbits needs Python 3.10-3.12 (python3, python3.1x); set PYTHON=..." >&2; exit 1; }
+	test -x $(LNBITS_VENV)/bin/python || $(PYTHON) -m venv $(LNBITS_VENV)
+	$(LNBITS_VENV)/bin/python -m pip install --quiet "lnbits==$(LNBITS_VERSION)" "bitstring<5"
+	touch $(LNBITS_STAMP)
 
 # Regenerates data/sample_invoices.txt deterministically (fixed seed).
 sample: $(STAMP)

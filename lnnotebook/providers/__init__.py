@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "tazapay": "lnnotebook.providers.tazapay:TazapayProvider",
     "lnpay": "lnnotebook.providers.lnpay:LnpayProvider",
     "lnpay-legacy": "lnnotebook.providers.lnpay_legacy:LnpayLegacyProvider",
+    "lnbits": "lnnotebook.providers.lnbits:LnbitsProvider",
 }
 
 
