@@ -1,71 +1,12 @@
-"""The ``lnnotebook`` command line: ``demo``, ``decode``."""
+"""The ``lnnotebook`` command line: ``demo`` (in ``lnnotebook.demo``), ``decode``, ``history``, ``export``,
+``sandbox``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-
-DEFAULT_SAMPLE = Path("data/sample_invoices.txt")
-DEFAULT_OUT = Path("data/out")
-
-
-def read_invoice_lines(path: Path) -> list[str]:
-    """Invoices from a text file: one per line; blank lines and ``#`` comments are ignored."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
-def demo(sample: Path = DEFAULT_SAMPLE, out_dir: Path = DEFAULT_OUT) -> int:
-    """Decode the sample invoices, print a summary and write the two CSV tables."""
-    from lnnotebook.frames import decode_frame, hops_frame
-
-    if not sample.exists():
-        print(f"error: {sample} not found (run from the repository root, or pass --sample)", file=sys.stderr)
-        return 2
-    invoices = read_invoice_lines(sample)
-    started = time.perf_counter()
-    frame = decode_frame(invoices, errors="coerce")
-    elapsed = time.perf_counter() - started
-    hops = hops_frame(invoices, errors="coerce").dropna(subset=["pubkey"])
-
-    decoded = frame[frame["error"].isna()]
-    failed = frame[frame["error"].notna()]
-    print(f"Decoded {len(decoded)} of {len(frame)} invoices from {sample} in {elapsed * 1000:.0f} ms")
-    print()
-    print("By network:")
-    summary = decoded.groupby("network").agg(
-        invoices=("bolt11", "size"),
-        amountless=("amount_msat", lambda amounts: int(amounts.isna().sum())),
-        median_sat=("amount_sat", "median"),
-        with_route_hints=("route_hint_count", lambda counts: int((counts > 0).sum())),
-        with_fallbacks=("fallback_addresses", lambda addresses: int(addresses.notna().sum())),
-        payees=("payee", "nunique"),
-    )
-    print(summary.to_string())
-    print()
-    print(
-        f"Route hints: {len(hops)} hops in {int(decoded['route_hint_count'].sum())} routes; "
-        f"median base fee {hops['fee_base_msat'].median():.0f} msat, "
-        f"median proportional fee {hops['fee_proportional_millionths'].median():.0f} ppm"
-    )
-    print(f"Expiry: median {decoded['expiry'].median():.0f} s; latest created {decoded['created_at'].max()}")
-    if len(failed):
-        print()
-        print(f"{len(failed)} invoice(s) could not be decoded:")
-        for label, row in failed.iterrows():
-            print(f"  row {label}: {row['error_type']}: {row['error']}")
-
-    from lnnotebook.export import to_csv
-
-    to_csv(frame, out_dir / "invoices.csv")
-    to_csv(hops, out_dir / "route_hints.csv")
-    print()
-    print(f"Wrote {out_dir / 'invoices.csv'} ({len(frame)} rows)")
-    print(f"  and {out_dir / 'route_hints.csv'} ({len(hops)} rows)")
-    return 0
 
 
 def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
@@ -126,9 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lnnotebook", description="Lightning invoices for notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo_parser = commands.add_parser("demo", help="decode the sample invoices and write CSV tables")
-    demo_parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
-    demo_parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    demo_parser = commands.add_parser(
+        "demo", help="create invoices at every provider (the sandbox unless configured), compare, export"
+    )
+    demo_parser.add_argument("--out", type=Path, default=Path("data/out"), help="output folder")
+    demo_parser.add_argument(
+        "--amount", type=int, action="append", help="amount in sat (repeatable; default 1000, 21000, 250000)"
+    )
+    demo_parser.add_argument("--repeat", type=int, default=2, help="invoices per provider and amount")
+    demo_parser.add_argument(
+        "--sample", type=Path, help="invoices to decode too (default: data/sample_invoices.txt if there)"
+    )
 
     decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
     decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
@@ -165,7 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return demo(args.sample, args.out)
+        from lnnotebook import demo
+
+        if args.repeat < 1 or any(amount < 1 for amount in args.amount or ()):
+            parser.error("--repeat and --amount must be positive")
+        amounts = args.amount or demo.DEFAULT_AMOUNTS
+        return demo.main(args.out, args.sample, amounts=amounts, repeat=args.repeat)
     if args.command == "decode":
         texts = args.invoices or [line for line in sys.stdin.read().split() if line]
         return decode_command(texts, verify=not args.no_verify, strict=not args.lenient)

@@ -3,52 +3,180 @@
 from __future__ import annotations
 
 import json
+import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from lnbits_server import REQUIRE_VARIABLE, VENV_VARIABLE, LnbitsUnavailable, installed_python
+
+import lnnotebook as ln
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "tests" / "data" / "spec_vectors.json").read_text())
 
 
-def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lnnotebook.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=120,
+        env=env,
+        timeout=240,  # the demo may start LNbits (bounded by its own 90 s startup limit)
     )
 
 
-def test_demo_decodes_the_sample_and_writes_both_tables(tmp_path: Path) -> None:
+# --- the demo (lnnotebook/demo.py): a real subprocess, its own LNNOTEBOOK_HOME and output folder ---------
+
+SANDBOX_PROVIDERS = ["barkd", "tazapay", "lnpay", "lnpay-legacy"]
+KEEP_VARIABLES = (VENV_VARIABLE, REQUIRE_VARIABLE)  # where LNbits is, whether it must be there
+
+
+def demo_env(home: Path, **extra: str) -> dict[str, str]:
+    """This environment without any LNNOTEBOOK_* setting (credentials, home), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LNNOTEBOOK_") or k in KEEP_VARIABLES}
+    env.pop("MPLBACKEND", None)  # the demo must choose a file backend itself
+    return {**env, "LNNOTEBOOK_HOME": str(home), **extra}
+
+
+def lnbits_installed() -> bool:
+    try:
+        installed_python()
+    except LnbitsUnavailable as exc:
+        if os.environ.get(REQUIRE_VARIABLE, "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"{REQUIRE_VARIABLE} is set, but: {exc}")
+        return False
+    return True
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def check_demo_output(
+    result: subprocess.CompletedProcess, out: Path, home: Path, providers: list[str], per_provider: int
+) -> pd.DataFrame:
+    """The files, the printed table and the ledger of a successful demo run; returns invoices.csv."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    invoices = ln.read_csv(out / "invoices.csv")
+    assert list(dict.fromkeys(invoices["provider"])) == providers
+    assert (invoices.groupby("provider").size() == per_provider).all()
+    assert invoices["error"].isna().all(), invoices["error"].dropna().tolist()
+    assert invoices["decode_error"].isna().all()
+    assert (invoices["invoice_amount_sat"] == invoices["amount_sat"]).all()
+    assert invoices["description"].str.startswith("lnnotebook demo: ").all()
+
+    hops = ln.read_csv(out / "hops.csv")
+    assert len(hops) == invoices["hop_count"].sum()
+    assert set(hops["provider"]) <= set(providers)
+    assert hops.index.names == ["invoice", "route", "hop"]
+    # Each hop's provider is the provider of the invoice it came from.
+    assert (
+        hops["provider"].to_numpy()
+        == invoices["provider"].reindex(hops.index.get_level_values("invoice")).to_numpy()
+    ).all()
+
+    width, height = png_size(out / "comparison.png")
+    assert width >= 1200 and height >= 400, (width, height)
+
+    # The table: a header row naming every provider, one column each, and the invoice counts.
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("provider "))
+    assert header.split() == ["provider", *providers]
+    counts = next(line for line in lines if line.startswith("invoices "))
+    assert counts.split() == ["invoices", *[str(per_provider)] * len(providers)]
+    assert next(line for line in lines if line.startswith("failures ")).split()[1:] == ["0"] * len(providers)
+
+    # The ledger in this run's LNNOTEBOOK_HOME holds exactly these invoices.
+    recorded = ln.history(ln.Ledger(home / "ledger.sqlite"))
+    assert len(recorded) == len(invoices)
+    assert sorted(zip(recorded["provider"], recorded["provider_id"])) == sorted(
+        zip(invoices["provider"], invoices["provider_id"])
+    )
+    assert f"{len(invoices)} of the {len(invoices)} invoices created now are recorded" in result.stdout
+    return invoices
+
+
+def test_demo_without_credentials_uses_the_sandbox_and_lnbits_when_installed(tmp_path: Path) -> None:
+    home, out = tmp_path / "home", tmp_path / "out"
+    result = run_cli("demo", "--out", str(out), "--amount", "1000", "--amount", "250000", env=demo_env(home))
+    providers = SANDBOX_PROVIDERS + (["lnbits"] if lnbits_installed() else [])
+    invoices = check_demo_output(result, out, home, providers, per_provider=2 * 2)
+    assert sorted(set(invoices["amount_sat"])) == [1000, 250000]
+    assert "Providers: the sandbox: barkd, tazapay, lnpay, lnpay-legacy." in result.stdout
+    if "lnbits" in providers:
+        assert "+ LNbits 1.6.2: a real server" in result.stdout
+    else:
+        assert "`make lnbits` installs a real LNbits server" in result.stdout
+
+    # The sample file is decoded too: the one spec example current reader rules reject, by row.
     sample = ROOT / "data" / "sample_invoices.txt"
     lines = [line for line in sample.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    assert len(lines) >= 316, "the sample holds the 16 spec examples and at least 300 generated invoices"
+    assert f"decoded {len(lines) - 1} of {len(lines)} invoices" in result.stdout
+    assert "row 13 rejected: FieldLengthError: field 'p' has 51 groups" in result.stdout
 
-    result = run_cli("demo", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert f"of {len(lines)} invoices" in result.stdout
-    for network in ("bc", "tb", "tbs", "bcrt"):
-        assert f"\n{network} " in result.stdout
-    # The one spec example that current reader rules reject is reported by row, with its reason.
-    assert "FieldLengthError: field 'p' has 51 groups" in result.stdout
 
-    invoices = pd.read_csv(tmp_path / "invoices.csv")
-    hops = pd.read_csv(tmp_path / "route_hints.csv")
-    assert len(invoices) == len(lines)
-    assert invoices["error"].notna().sum() == 1
-    assert len(hops) == invoices["hop_count"].sum()
-    assert {"invoice", "route", "hop", "pubkey", "short_channel_id"} <= set(hops.columns)
+def test_demo_says_how_to_add_lnbits_when_it_is_missing(tmp_path: Path) -> None:
+    home, out = tmp_path / "home", tmp_path / "out"
+    env = demo_env(home, **{VENV_VARIABLE: str(tmp_path / "no-such-venv")})
+    result = run_cli("demo", "--out", str(out), "--amount", "1000", "--repeat", "1", env=env)
+    check_demo_output(result, out, home, SANDBOX_PROVIDERS, per_provider=1)
+    assert "LNbits: not installed" in result.stdout
+    assert "`make lnbits` installs a real LNbits server into .venv-lnbits" in result.stdout
+
+
+def test_demo_with_credentials_uses_exactly_those_providers(tmp_path: Path) -> None:
+    home, out = tmp_path / "home", tmp_path / "out"
+    with ln.sandbox(providers=["barkd", "lnpay"]) as sb:
+        env = demo_env(home, **sb.env())
+        result = run_cli("demo", "--out", str(out), "--amount", "2100", "--repeat", "3", env=env)
+        check_demo_output(result, out, home, ["barkd", "lnpay"], per_provider=3)
+        # The invoices were minted by this sandbox's emulators, not by a sandbox of the demo's own.
+        assert sb.minted("barkd") == 3 and sb.minted("lnpay") == 3
+        secrets = [value for name in sb.names() for value in sb.credentials(name).values()]
+    assert "Providers: barkd, lnpay, from LNNOTEBOOK_* variables" in result.stdout
+    assert "sandbox" not in result.stdout and "LNbits" not in result.stdout
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr
+        assert secret not in (out / "invoices.csv").read_text()
+
+
+def test_demo_names_the_missing_variable_of_a_half_configured_provider(tmp_path: Path) -> None:
+    env = demo_env(tmp_path / "home", LNNOTEBOOK_TAZAPAY_API_KEY="ak_only_half")
+    result = run_cli("demo", "--out", str(tmp_path / "out"), env=env)
+    assert result.returncode == 2
+    assert "LNNOTEBOOK_TAZAPAY_API_SECRET" in result.stderr
+    assert "ak_only_half" not in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_demo_names_a_missing_sample(tmp_path: Path) -> None:
-    result = run_cli("demo", "--sample", str(tmp_path / "nope.txt"), "--out", str(tmp_path))
+    result = run_cli(
+        "demo", "--sample", str(tmp_path / "nope.txt"), "--out", str(tmp_path), env=demo_env(tmp_path)
+    )
     assert result.returncode == 2
     assert "nope.txt not found" in result.stderr
+
+
+def test_demo_configured_providers_count_urls_and_credentials_only() -> None:
+    from lnnotebook.demo import configured_providers
+
+    assert configured_providers({}) == []
+    assert configured_providers({"LNNOTEBOOK_BARKD_READ_TIMEOUT": "5", "LNNOTEBOOK_HOME": "/x"}) == []
+    assert configured_providers({"LNNOTEBOOK_BARKD_TOKEN": "t", "LNNOTEBOOK_LNPAY_LEGACY_URL": "u"}) == [
+        "barkd",
+        "lnpay-legacy",
+    ]
+    assert configured_providers({"LNNOTEBOOK_LNPAY_API_KEY": " "}) == []
 
 
 def test_decode_command_prints_fields_and_reports_errors() -> None:
