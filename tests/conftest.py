@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +35,31 @@ def generated() -> list[tuple[dict[str, Any], str]]:
     return pairs
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Provider clients write to the default ledger in $LNNOTEBOOK_HOME: never the user's own.
+
+    Set here, before any fixture of any scope (module-scoped clients resolve the default ledger
+    when they connect) and inherited by every subprocess and kernel the tests start.
+    """
+    home = tempfile.mkdtemp(prefix="lnnotebook-home-")
+    config._lnnotebook_home = (home, os.environ.get("LNNOTEBOOK_HOME"))
+    os.environ["LNNOTEBOOK_HOME"] = home
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home, previous = getattr(config, "_lnnotebook_home", (None, None))
+    if home is None:
+        return
+    shutil.rmtree(home, ignore_errors=True)
+    if previous is None:
+        os.environ.pop("LNNOTEBOOK_HOME", None)
+    else:
+        os.environ["LNNOTEBOOK_HOME"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _private_lnnotebook_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Provider clients write to the default ledger in $LNNOTEBOOK_HOME: never the user's own."""
+    """And a fresh home per test, so one test's default-ledger rows never show up in another's."""
     monkeypatch.setenv("LNNOTEBOOK_HOME", str(tmp_path_factory.mktemp("lnnotebook-home")))
