@@ -144,7 +144,8 @@ def invoice_html(invoice: Invoice, *, now: datetime | None = None, qr: bool = Tr
     if invoice.warnings:
         rows.append(("Warnings", "<br>".join(e(warning) for warning in invoice.warnings)))
     table = "".join(
-        f'<tr><th style="{_CELL}">{e(name)}</th><td style="{_CELL}">{value}</td></tr>' for name, value in rows
+        f'<tr><th style="{_CELL}white-space:nowrap">{e(name)}</th><td style="{_CELL}">{value}</td></tr>'
+        for name, value in rows
     )
     details = (
         '<details style="margin-top:4px"><summary>Invoice text</summary>'
@@ -154,7 +155,7 @@ def invoice_html(invoice: Invoice, *, now: datetime | None = None, qr: bool = Tr
     return (
         '<div class="lnnotebook-invoice" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
         + (qr_img(invoice.bolt11) if qr else "")
-        + '<div style="min-width:260px;max-width:640px;overflow-wrap:anywhere">'
+        + '<div style="flex:1 1 320px;min-width:260px;max-width:640px;overflow-wrap:anywhere">'
         + f'<table style="border-collapse:collapse;margin:0">{table}</table>{details}</div></div>'
     )
 
