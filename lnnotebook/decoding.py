@@ -94,7 +94,6 @@ _ADDRESS_PARAMS = {
 # BOLT 9 names (current table plus earlier assignments still seen in the wild), by even bit.
 _FEATURE_NAMES_BY_PAIR = {
     0: "option_data_loss_protect",
-    2: "initial_routing_sync",
     4: "option_upfront_shutdown_script",
     6: "gossip_queries",
     8: "var_onion_optin",
@@ -118,6 +117,7 @@ _FEATURE_NAMES_BY_PAIR = {
 FEATURE_NAMES: dict[int, str] = {
     bit + offset: name for bit, name in _FEATURE_NAMES_BY_PAIR.items() for offset in (0, 1)
 }
+FEATURE_NAMES[3] = "initial_routing_sync"  # the one assignment without an even partner
 
 
 class Hop(NamedTuple):
@@ -259,13 +259,17 @@ def decode_rows(texts: Sequence[object], *, verify: bool = True, strict: bool = 
 # --- text handling -----------------------------------------------------------------------------
 
 
+# Pasted from web pages and chats: byte-order mark, zero-width spaces and joiners, word joiner.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
 def _split(text: object) -> tuple[str, str, str]:
     """Normalise pasted text and split it into (invoice, hrp, data part)."""
     if not isinstance(text, str):
         if text is None or (isinstance(text, float) and text != text) or type(text).__name__ == "NAType":
             raise FormatError("the value is missing (None/NaN/NA) instead of an invoice")
         raise FormatError(f"expected the invoice as a string, got {type(text).__name__}")
-    invoice = text.strip()
+    invoice = text.strip().strip(_INVISIBLE).strip()
     head = invoice[:10].lower()
     if head.startswith("bitcoin:"):
         invoice = _lightning_from_bip21(invoice)
@@ -600,10 +604,11 @@ def _parse(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tupl
             value = int(groups, 32) if groups else 0
             if groups.startswith("0"):
                 warnings.append(f"field '{tag}' is not minimally encoded (leading zero groups)")
-            if tag == "x":
-                if expiry is None:
-                    expiry = value
-            elif min_final_cltv_expiry is None:
+            if (expiry if tag == "x" else min_final_cltv_expiry) is not None:
+                warnings.append(f"more than one '{tag}' field, the first is used")
+            elif tag == "x":
+                expiry = value
+            else:
                 min_final_cltv_expiry = value
         elif tag in "9m" and tag in seen:
             warnings.append(f"more than one '{tag}' field, the first is used")

@@ -933,3 +933,26 @@ def test_every_35_bit_timestamp_decodes(timestamp: int) -> None:
     assert invoice.expires_at in (None, EPOCH + timedelta(seconds=timestamp + 3600))
     if timestamp == 2**35 - 1:
         assert invoice.created_at is None or invoice.created_at.year == 3058
+
+
+def test_bit_2_is_an_unknown_required_feature() -> None:
+    # BOLT 9 assigns initial_routing_sync only to bit 3; bit 2 is unassigned, so it is compulsory-unknown.
+    text = build("lnbc", P, S, D, tagged("9", int_groups((1 << 2) | (1 << 8) | (1 << 14))))
+    with pytest.raises(FeatureError, match="bit\\(s\\) 2"):
+        ln.decode(text)
+    assert ln.decode(build("lnbc", P, S, D, tagged("9", int_groups(1 << 3)))).features == (
+        Feature(3, "initial_routing_sync"),
+    )
+
+
+@pytest.mark.parametrize("tag", ["x", "c"])
+def test_a_second_expiry_or_cltv_field_is_ignored_with_a_warning(tag: str) -> None:
+    invoice = ln.decode(build("lnbc", P, S, D, tagged(tag, int_groups(60)), tagged(tag, int_groups(99))))
+    assert (invoice.expiry if tag == "x" else invoice.min_final_cltv_expiry) == 60
+    assert invoice.warnings == (f"more than one '{tag}' field, the first is used",)
+
+
+def test_invisible_characters_pasted_around_an_invoice_are_stripped() -> None:
+    text = VALID[1]["invoice"]
+    for wrapped in (f"\ufeff{text}", f"\u200b{text}\u200b\n", f" lightning:{text}\u2060 "):
+        assert ln.decode(wrapped).bolt11 == text
