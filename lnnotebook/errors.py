@@ -19,7 +19,8 @@ class InvoiceError(ValueError):
 
 
 class FormatError(InvoiceError):
-    """Not shaped like a bech32 invoice: separator, characters, case, field layout."""
+    """Not shaped like a bech32 invoice (separator, characters, case, field layout), or a field whose
+    content breaks a rule: both ``d`` and ``h``, a ``d`` that is not UTF-8."""
 
 
 class TooLongError(FormatError):
@@ -51,7 +52,7 @@ class FeatureError(InvoiceError):
 
 
 class MissingFieldError(InvoiceError):
-    """A field the spec requires is missing (``p``, ``s``, or exactly one of ``d``/``h``)."""
+    """A field the spec requires is missing: ``p``, ``s``, or both ``d`` and ``h``."""
 
 
 class FieldLengthError(InvoiceError):
