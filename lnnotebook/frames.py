@@ -95,7 +95,9 @@ def hops_frame(
 ) -> pd.DataFrame:
     """The route hints as a long table: one row per hop, indexed by (invoice, route, hop).
 
-    ``invoice`` is the input's index label, ``route`` and ``hop`` count from 0. With
+    The leading level(s) are the input's index (named ``invoice`` when unnamed; a MultiIndex keeps
+    its levels), ``route`` and ``hop`` count from 0. ``workers>1`` only starts processes for more
+    than a few hundred distinct invoices, where they pay off. With
     ``errors="coerce"`` an invoice that fails gets one row with missing route and hop and its
     ``error``, so no input disappears; invoices without route hints have no rows.
     """
