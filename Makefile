@@ -11,7 +11,7 @@ LNBITS_VERSION := 1.6.2
 LNBITS_VENV := .venv-lnbits
 LNBITS_STAMP := $(LNBITS_VENV)/.installed-$(LNBITS_VERSION)
 
-.PHONY: demo test lint bench sample clean lnbits
+.PHONY: demo test lint bench sample clean lnbits lab
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "lnnotebook needs Python 3.10-3.12 (python3, python3.1x); set PYTHON=..." >&2; exit 1; }
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	$(VENV)/bin/lnnotebook demo
+
+# JupyterLab on notebooks/ (jupyterlab and ipykernel come with the dev extra). As root it needs --allow-root.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check lnnotebook tests benchmarks
