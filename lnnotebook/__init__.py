@@ -54,7 +54,7 @@ _LAZY: dict[str, str] = {
     "history": "lnnotebook.ledger",
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
-    "compare": "lnnotebook.compare",
+    "compare": "lnnotebook.comparison",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

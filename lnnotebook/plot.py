@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from lnnotebook.compare import invoice_metrics
+from lnnotebook.comparison import invoice_metrics
 
 # Fixed colours (matplotlib's tab10) for the providers lnnotebook ships.
 _KNOWN_COLORS = {
@@ -87,7 +87,7 @@ def fees(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Mean fees per provider in ppm of the amount, with the min–max range as a whisker.
 
     Two bars per provider: the provider's receive fee (solid) and the fee a payer adds through the
-    cheapest route hint (hatched; see ``lnnotebook.compare`` for how it is computed). Invoices without
+    cheapest route hint (hatched; see ``lnnotebook.comparison`` for how it is computed). Invoices without
     the number are left out; a provider with none shows ``n/a``.
     """
     metrics = invoice_metrics(df)

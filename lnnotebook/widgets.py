@@ -51,7 +51,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lnnotebook.batch import create_invoices
-from lnnotebook.compare import compare
+from lnnotebook.comparison import compare
 from lnnotebook.display import created_invoice_html, error_html
 from lnnotebook.frames import decode_frame, hops_frame
 from lnnotebook.http import redact

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.compare import COMPARE_COLUMNS, cheapest_route_fee_msat, route_fee_msat
+from lnnotebook.comparison import COMPARE_COLUMNS, cheapest_route_fee_msat, route_fee_msat
 from lnnotebook.decoding import Hop
 from lnnotebook.encoding import encode_invoice
 
@@ -285,11 +285,11 @@ def test_csv_round_trip_compares_alike(sandbox_frame, tmp_path):
     pd.testing.assert_frame_equal(ln.compare(again), ln.compare(frame), check_dtype=True)
 
 
-def test_import_cost_and_callable_module():
+def test_import_cost():
     code = (
         "import sys, lnnotebook as ln\n"
         "ln.compare\n"
-        "import lnnotebook.compare\n"  # binds the module as ln.compare: it must stay callable
+        "import lnnotebook.comparison\n"
         "import pandas as pd\n"
         "table = ln.compare(pd.DataFrame({'provider': ['p'], 'bolt11': [None]}))\n"
         "assert table.loc['p', 'undecodable'] == 1, table\n"

@@ -26,8 +26,6 @@ of the public path from the payer to the first hinted node is not part of it eit
 from __future__ import annotations
 
 import math
-import sys
-import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -271,20 +269,6 @@ def _stat(values: pd.Series, how: str) -> Any:
         return None
     return getattr(present, how)()
 
-
-class _CallableModule(types.ModuleType):
-    """``lnnotebook.compare`` is both this module and the ``compare()`` function.
-
-    Importing the module (``from lnnotebook.compare import ...``) sets it as the package attribute
-    ``compare``, hiding the function ``lnnotebook`` exports lazily; a callable module keeps
-    ``ln.compare(df)`` working either way.
-    """
-
-    def __call__(self, df: pd.DataFrame) -> pd.DataFrame:
-        return compare(df)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "COMPARE_COLUMNS",
