@@ -27,8 +27,10 @@ from typing import Any
 
 import requests
 
+from lnnotebook.decoding import decode
+from lnnotebook.errors import InvoiceError
 from lnnotebook.options import Option
-from lnnotebook.providers.base import CreatedInvoice, Provider, decode_bolt11, now_utc
+from lnnotebook.providers.base import CreatedInvoice, Provider, now_utc
 from lnnotebook.providers.errors import NotFoundError, ProviderError, UnexpectedResponseError
 
 CREATE_PATH = "/api/v1/lightning/receives/invoice"
@@ -62,14 +64,7 @@ class BarkdProvider(Provider):
             payload["token"] = provider_specific["receive_token"]  # barkd's "lightning receive token"
         _, body = self._request("POST", CREATE_PATH, action=action, json_body=payload)
         bolt11 = self._field(body, "invoice", str, action)
-        try:
-            decoded = decode_bolt11(bolt11)
-        except ValueError as exc:
-            raise UnexpectedResponseError(
-                f"{action}: field 'invoice' is not a valid BOLT11 invoice: {exc}",
-                provider=self.name,
-                field="invoice",
-            ) from None
+        decoded = self._decode_returned(bolt11, action, "invoice")
         note = None
         try:
             fee_sat = self.receive_fee(amount_sat)
@@ -101,9 +96,9 @@ class BarkdProvider(Provider):
         if state == "awaiting-payment":
             invoice = self._field(body, "invoice", str, action)
             try:
-                if decode_bolt11(invoice).is_expired():
+                if decode(invoice).is_expired():
                     return "expired"
-            except ValueError:
+            except InvoiceError:
                 pass  # an undecodable invoice cannot tell us its expiry; the state says pending
         return "pending"
 

@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 import requests
 
+from lnnotebook.decoding import Invoice, decode
+from lnnotebook.errors import InvoiceError
 from lnnotebook.http import (
     check_base_url,
     make_session,
@@ -272,6 +274,17 @@ class Provider(ABC):
             provider=self.name, raw=clean if isinstance(clean, Mapping) else {"body": clean}, **fields
         )
 
+    def _decode_returned(self, bolt11: str, action: str, field: str) -> Invoice:
+        """The provider's BOLT11 string decoded; an invalid one is the provider's fault, said so."""
+        try:
+            return decode(bolt11)
+        except InvoiceError as exc:
+            raise UnexpectedResponseError(
+                f"{action}: field {field!r} is not a valid BOLT11 invoice: {exc}",
+                provider=self.name,
+                field=field,
+            ) from None
+
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
@@ -441,13 +454,6 @@ def _json_or_invalid(response: requests.Response) -> tuple[Any, bool]:
 def basic_auth_blob(username: str, password: str) -> str:
     """The base64 text an ``Authorization: Basic`` header carries (a secret in its own right)."""
     return base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def decode_bolt11(text: str):
-    """``lnnotebook.decode`` (imported late to keep import cost down)."""
-    from lnnotebook.decoding import decode
-
-    return decode(text)
 
 
 def parse_time(value: Any) -> datetime | None:

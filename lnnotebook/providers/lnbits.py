@@ -70,7 +70,6 @@ from lnnotebook.options import Option
 from lnnotebook.providers.base import (
     CreatedInvoice,
     Provider,
-    decode_bolt11,
     hex_or_bytes_to_hex,
     now_utc,
     parse_time,
@@ -128,14 +127,7 @@ class LnbitsProvider(Provider):
             body, "payment_request", str, action
         )
         payment_hash = self._field(body, "payment_hash", str, action)
-        try:
-            decoded = decode_bolt11(bolt11)
-        except ValueError as exc:
-            raise UnexpectedResponseError(
-                f"{action}: the returned invoice is not a valid BOLT11 invoice: {exc}",
-                provider=self.name,
-                field="bolt11",
-            ) from None
+        decoded = self._decode_returned(bolt11, action, "bolt11")
         amount_msat = self._field(body, "amount", int, action, optional=True)
         for field, what, value, expected in (
             ("amount", "response amount (msat)", amount_msat, amount_sat * 1000),

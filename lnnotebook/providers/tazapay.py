@@ -29,12 +29,13 @@ from typing import Any
 
 import requests
 
+from lnnotebook.decoding import decode
+from lnnotebook.errors import InvoiceError
 from lnnotebook.options import Option
 from lnnotebook.providers.base import (
     CreatedInvoice,
     Provider,
     basic_auth_blob,
-    decode_bolt11,
     hex_or_bytes_to_hex,
     now_utc,
     parse_time,
@@ -215,8 +216,8 @@ class TazapayProvider(Provider):
             if not stripped.lower().removeprefix("lightning:").startswith("ln"):
                 continue
             try:
-                return decode_bolt11(stripped).bolt11, where
-            except ValueError:
+                return decode(stripped).bolt11, where
+            except InvoiceError:
                 continue
         return None, None
 

@@ -26,7 +26,7 @@ import os
 import re
 from typing import Any
 
-from lnnotebook.providers.base import decode_bolt11
+from lnnotebook.decoding import decode
 from lnnotebook.sandbox.emulator import (
     Emulator,
     FeeSchedule,
@@ -125,7 +125,7 @@ class BarkdEmulator(Emulator):
             )
         elif identifier.lower().startswith("ln"):
             try:
-                payment_hash = decode_bolt11(identifier).payment_hash
+                payment_hash = decode(identifier).payment_hash
             except ValueError:
                 return self.error(400, "identifier is not a valid payment hash, invoice or preimage")
             invoice = self.by_hash.get(payment_hash)
