@@ -139,8 +139,8 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
         print(f"  LNbits: not installed ({exc}).")
         print("  `make lnbits` installs a real LNbits server into .venv-lnbits; the demo then includes it.")
         return None
-    except (RuntimeError, OSError) as exc:
-        raise LnbitsFailed(f"LNbits is installed but did not start: {exc}") from None
+    except Exception as exc:  # installed but broken (start-up, first install, wallet setup): say so
+        raise LnbitsFailed(f"LNbits is installed but did not start: {type(exc).__name__}: {exc}") from None
 
     def stop() -> None:
         server.stop()
