@@ -4,7 +4,7 @@ Which providers:
 
 * no ``LNNOTEBOOK_<PROVIDER>_*`` credentials in the environment: the sandbox (every emulated provider,
   local HTTP servers minting real signed invoices), plus a real LNbits server (FakeWallet) when
-  ``make lnbits`` has installed one (started like the tests start it, ``tests/lnbits_server.py``);
+  ``make lnbits`` has installed one (started like the tests start it, ``lnnotebook/lnbits_server.py``);
 * otherwise exactly the providers whose URL or a credential is set in the environment
   (``configured_providers``), and no sandbox. A provider with only some of its options set is an error
   that names the missing variable.
@@ -19,13 +19,11 @@ themselves. Last, a short summary of decoding the sample file, when there is one
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 DEFAULT_SAMPLE = Path("data/sample_invoices.txt")
@@ -33,8 +31,6 @@ DEFAULT_OUT = Path("data/out")
 DEFAULT_AMOUNTS = (1_000, 21_000, 250_000)
 DEFAULT_REPEAT = 2
 MEMO = "lnnotebook demo"
-# The repository's LNbits helper (present in a checkout, not in an installed wheel).
-LNBITS_HELPER = Path(__file__).resolve().parent.parent / "tests" / "lnbits_server.py"
 
 
 def read_invoice_lines(path: Path) -> list[str]:
@@ -129,13 +125,11 @@ def _providers() -> Iterator[list[Any]]:
 
 def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     """A running LNbits and a client of its receiving wallet, or None (saying how to add it)."""
-    helper = _lnbits_helper()
-    if helper is None:
-        print("  LNbits: not part of this installation (the demo starts it from a repository checkout).")
-        return None
+    from lnnotebook.lnbits_server import LnbitsUnavailable, start_lnbits
+
     try:
-        server = helper.start_lnbits()
-    except helper.LnbitsUnavailable as exc:
+        server = start_lnbits()
+    except LnbitsUnavailable as exc:
         print(f"  LNbits: not installed ({exc}).")
         print("  `make lnbits` installs a real LNbits server into .venv-lnbits; the demo then includes it.")
         return None
@@ -154,23 +148,6 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     client = connect("lnbits", url=server.url, api_key=server.receiver.inkey)
     stack.callback(client.close)
     return server, client
-
-
-def _lnbits_helper() -> ModuleType | None:
-    if "lnbits_server" in sys.modules:  # already imported (the test suite)
-        return sys.modules["lnbits_server"]
-    if not LNBITS_HELPER.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("lnbits_server", LNBITS_HELPER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[spec.name]
-        raise
-    return module
 
 
 def _create_and_report(clients: list[Any], out_dir: Path, amounts: Sequence[int], repeat: int) -> int:

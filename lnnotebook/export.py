@@ -47,6 +47,8 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> P
             frame.to_csv(stream, index_label=labels, lineterminator="\r\n")
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+        os.chmod(temporary, _default_file_mode(target))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -73,6 +75,16 @@ def read_csv(path: str | os.PathLike, **options: Any) -> pd.DataFrame:
 
 
 # --- writing ------------------------------------------------------------------------------------
+
+
+def _default_file_mode(target: Path) -> int:
+    """An existing file keeps its mode; a new one gets 0666 less the process umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)  # reading the umask means setting it; put it straight back
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def neutralise(text: str) -> str:

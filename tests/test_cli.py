@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from lnbits_server import REQUIRE_VARIABLE, VENV_VARIABLE, LnbitsUnavailable, installed_python
 
 import lnnotebook as ln
+from lnnotebook.lnbits_server import REQUIRE_VARIABLE, VENV_VARIABLE, LnbitsUnavailable, installed_python
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "tests" / "data" / "spec_vectors.json").read_text())

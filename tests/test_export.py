@@ -118,3 +118,16 @@ def test_unknown_columns_are_inferred(tmp_path: Path) -> None:
     )
     frame["note"] = pd.array(["-x", None], dtype="string")
     pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv"), frame)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    frame = ln.decode_frame([SPEC["valid"][0]["invoice"]])
+    mask = os.umask(0o022)
+    try:
+        path = ln.to_csv(frame, tmp_path / "new.csv")
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o640)
+        ln.to_csv(frame, path)  # rewriting keeps the file's own mode
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(mask)

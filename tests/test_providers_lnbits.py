@@ -1,4 +1,4 @@
-"""The LNbits client against a real LNbits 1.6.2 server (``make lnbits``; see tests/lnbits_server.py).
+"""The LNbits client against a real LNbits 1.6.2 server (``make lnbits``; see lnnotebook/lnbits_server.py).
 
 One server for the module (FakeWallet: real signed invoices, imaginary money). Without the server these
 tests skip, unless ``LNNOTEBOOK_REQUIRE_LNBITS`` is set (``.ci/run`` sets it): then they fail.
@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
-from lnbits_server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, Wallet, start_lnbits
 
 import lnnotebook as ln
 from lnnotebook.ledger import default_ledger_path
+from lnnotebook.lnbits_server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, Wallet, start_lnbits
 from lnnotebook.providers.errors import (
     AuthenticationError,
     InvalidRequestError,

@@ -1,4 +1,5 @@
-"""A real LNbits server (PyPI ``lnbits``, installed by ``make lnbits`` into ``.venv-lnbits``) for the tests.
+"""A real LNbits server (PyPI ``lnbits``, installed by ``make lnbits`` into ``.venv-lnbits``) on loopback,
+for the tests and ``make demo``.
 
 ``start_lnbits()`` runs ONE ``uvicorn lnbits.__main__:app`` process on a free loopback port with the
 FakeWallet funding source, a fresh data folder and every outside fetch switched off, then sets it up
@@ -19,7 +20,7 @@ Why it is started this way (LNbits 1.6.2):
   It cannot see DNS lookups or clients built with ``trust_env=False`` (LNbits' webhook sender); the
   tests set no webhooks.
 
-Run it by hand: ``python tests/lnbits_server.py`` prints the ``LNNOTEBOOK_LNBITS_*`` variables of the
+Run it by hand: ``python -m lnnotebook.lnbits_server`` prints the ``LNNOTEBOOK_LNBITS_*`` variables of the
 receiving wallet and serves until Ctrl-C.
 """
 
