@@ -203,3 +203,50 @@ def test_import_stays_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --- history and export: the ledger from the command line ------------------------------------------------
+
+
+def test_history_and_export_commands_read_the_ledger(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with ln.sandbox(providers=["lnpay", "barkd"]) as sb:
+        env = demo_env(home, **sb.env())
+        ledger = home / "ledger.sqlite"
+        lnpay = sb.connect("lnpay", ledger=ledger)
+        paid = lnpay.create_invoice(111, "=1+1 paid one")
+        lnpay.create_invoice(222, "still pending")
+        sb.connect("barkd", ledger=ledger).create_invoice(333, "barkd")
+        sb.inject("lnpay", "401")
+        with pytest.raises(ln.AuthenticationError):
+            lnpay.create_invoice(444)
+        sb.pay(paid.bolt11)
+
+        # --refresh asks the providers (connected from the LNNOTEBOOK_* variables) for pending statuses.
+        shown = run_cli("history", "--refresh", env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "refreshed 3 pending invoice(s), 1 changed" in shown.stdout
+        lines = shown.stdout.splitlines()
+        assert sum(" paid " in line for line in lines) == 1
+        assert sum("AuthenticationError" in line for line in lines) == 1
+
+    only = run_cli("history", "--provider", "barkd", env=env)
+    assert only.returncode == 0 and "barkd" in only.stdout and "lnpay" not in only.stdout
+
+    out = tmp_path / "export.csv"
+    exported = run_cli("export", str(out), "--no-failures", env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote 3 invoice(s)" in exported.stdout
+    frame = ln.read_csv(out)
+    assert sorted(frame["amount_sat"]) == [111, 222, 333]
+    assert set(frame.loc[frame["amount_sat"] == 111, "status"]) == {"paid"}
+    assert "'=1+1 paid one" in out.read_text(encoding="utf-8")  # formula neutralised in the file
+    assert frame.loc[frame["amount_sat"] == 111, "memo"].item() == "=1+1 paid one"
+    for secret in sb.credentials("lnpay").values():
+        assert secret not in out.read_text(encoding="utf-8")
+
+
+def test_history_without_a_ledger_says_so(tmp_path: Path) -> None:
+    result = run_cli("history", env=demo_env(tmp_path / "empty-home"))
+    assert result.returncode == 1
+    assert "no ledger at" in result.stderr and "nothing has been recorded yet" in result.stderr
