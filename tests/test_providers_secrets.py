@@ -107,3 +107,22 @@ def test_missing_credentials_name_the_argument_and_variable(name, monkeypatch):
         ln.connect(name, url="http://127.0.0.1:1")
     message = str(caught.value)
     assert "LNNOTEBOOK_" + name.upper().replace("-", "_") + "_" in message and "=..." in message
+
+
+@pytest.mark.parametrize(("status", "limit"), [(404, 300), (201, 120)])
+def test_a_secret_cut_by_the_message_length_limit_does_not_leak(status, limit):
+    # An error page echoing the key (404), or a 201 body that is not JSON, cut where the message is
+    # shortened: the key is hidden whole, not cut first and then missed by the redaction.
+    import requests
+
+    key = "wal_" + "k" * 40
+    response = requests.Response()
+    response.status_code = status
+    response._content = ("x" * (limit - 10) + key).encode()
+    response.encoding = "utf-8"
+    with ln.sandbox(providers=["lnpay"]) as sb:
+        client = sb.connect("lnpay", wallet_key=key, ledger=False)
+        client.session.request = lambda *args, **kwargs: response
+        with pytest.raises(ProviderError) as caught:
+            client.create_invoice(10)
+    assert key[:10] not in f"{caught.value} {caught.value!r}"

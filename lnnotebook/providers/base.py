@@ -316,7 +316,7 @@ class Provider(ABC):
             raise self._http_error(response, action, shown)
         body, valid = _json_or_invalid(response)
         if not valid:
-            snippet = self._redact(response.text[:120])
+            snippet = self._redact(response.text)[:120]  # redact first: a cut can split a secret
             raise UnexpectedResponseError(
                 f"{action}: {shown} returned HTTP {response.status_code} with a body that is not valid JSON: "
                 f"{snippet!r}",
@@ -331,7 +331,9 @@ class Provider(ABC):
             body = json.loads(text)
         except ValueError:
             body = None
-        message = self._redact(self._error_message(body, text))
+        # The text is redacted before _error_message may cut it short (a cut secret would no longer
+        # match), and the message again after (it may come from the parsed body).
+        message = self._redact(self._error_message(body, self._redact(text)))
         status = response.status_code
         error_class = self._error_class(status, message, action)
         full = f"{action}: {shown} returned HTTP {status}: {message}"
