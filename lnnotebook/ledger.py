@@ -236,7 +236,10 @@ class Ledger:
         memo: Any = None,
         expiry: Any = None,
     ) -> int:
-        """Save a failed create attempt with its error (no secret: provider errors are redacted)."""
+        """Save a failed create attempt with its error (no secret: provider errors are redacted).
+
+        A failed write raises ``LedgerError`` (without an invoice: none was created).
+        """
         now = _now()
 
         def as_int(value: Any) -> int | None:
@@ -252,19 +255,24 @@ class Ledger:
             str(error),
             type(error).__name__,
         )
-        return self._with_retries(
-            lambda connection: int(
-                connection.execute(
-                    """
-                    INSERT INTO invoices (provider, amount_sat, memo, expiry, status, created_at, updated_at,
-                                          error, error_type)
-                    VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?)
-                    RETURNING id
-                    """,
-                    values,
-                ).fetchone()[0]
+        try:
+            return self._with_retries(
+                lambda connection: int(
+                    connection.execute(
+                        """
+                        INSERT INTO invoices (provider, amount_sat, memo, expiry, status, created_at,
+                                              updated_at, error, error_type)
+                        VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?)
+                        RETURNING id
+                        """,
+                        values,
+                    ).fetchone()[0]
+                )
             )
-        )
+        except sqlite3.Error as failure:
+            raise LedgerError(
+                f"could not save the failed {provider} attempt to the ledger {self.path}: {failure}"
+            ) from failure
 
     def set_status(self, invoice_id: int, status: str) -> bool:
         """Record a status; returns True when it changed (the change and its time are kept)."""

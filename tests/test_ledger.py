@@ -256,3 +256,21 @@ def test_four_processes_writing_500_each_lose_none(tmp_path: Path) -> None:
     assert frame.groupby("provider").size().to_dict() == {f"writer{w}": 500 for w in range(4)}
     assert frame["provider_id"].is_unique
     assert Ledger(path).integrity_check() == "ok"
+
+
+def test_a_failed_ledger_write_of_a_failed_attempt_keeps_the_provider_error(
+    sb, tmp_path: Path, caplog
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    client = sb.connect("barkd", ledger=path, retries=0)
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TABLE status_changes")
+        other.execute("DROP TABLE invoices")
+    sb.inject("barkd", "500")
+    with pytest.raises(ln.ProviderUnavailableError):  # not the ledger's sqlite3.OperationalError
+        client.create_invoice(92)
+    assert any("could not save the failed barkd attempt" in r.getMessage() for r in caplog.records)
+
+    sb.inject("barkd", "500")
+    frame = ln.create_invoices([client], 93)  # a batch gets its failure row instead of an exception
+    assert frame.loc[0, "error_type"] == "ProviderUnavailableError"

@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import email.utils
 import json
+import logging
 import operator
 import time
 from abc import ABC, abstractmethod
@@ -35,7 +36,7 @@ from lnnotebook.http import (
     register_secrets,
     unregister_secrets,
 )
-from lnnotebook.ledger import Ledger, LedgerSpec, get_ledger
+from lnnotebook.ledger import Ledger, LedgerError, LedgerSpec, get_ledger
 from lnnotebook.options import Option, env_var, resolve_options
 from lnnotebook.providers.errors import (
     AuthenticationError,
@@ -47,6 +48,8 @@ from lnnotebook.providers.errors import (
     RateLimitError,
     UnexpectedResponseError,
 )
+
+_log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "paid", "expired", "failed")
 MAX_SUPPLY_SAT = 21_000_000 * 100_000_000
@@ -206,7 +209,12 @@ class Provider(ABC):
             created = self._create(amount_sat, memo, expiry, **provider_specific)
         except ProviderError as error:
             if self.ledger is not None:
-                self.ledger.record_failure(self.name, error, amount_sat=amount_sat, memo=memo, expiry=expiry)
+                try:
+                    self.ledger.record_failure(
+                        self.name, error, amount_sat=amount_sat, memo=memo, expiry=expiry
+                    )
+                except LedgerError as unsaved:  # the provider's error is what the caller must see
+                    _log.warning("%s", unsaved)
             raise
         return self._finalise(created)
 
