@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -331,6 +332,15 @@ def test_sandbox_api_and_errors(sb):
         sb.pay("lnbc1junk")
     with pytest.raises(TypeError, match="unknown sandbox option"):
         ln.sandbox(colour="blue")
+
+
+def test_a_restarted_sandbox_still_adds_its_latency():
+    box = ln.sandbox(latency=0.3, providers=["barkd"])
+    for _ in range(2):  # start, close, start again
+        with box:
+            started = time.monotonic()
+            box.connect("barkd", ledger=False).receive_fee(10)
+            assert time.monotonic() - started >= 0.3
 
 
 def test_connect_reads_the_sandbox_environment(sb, monkeypatch):

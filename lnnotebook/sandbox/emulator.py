@@ -229,6 +229,7 @@ class Emulator:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping.clear()  # set by a previous stop(); latency and stalls wait on it
         emulator = self
 
         class Handler(_Handler):
