@@ -125,10 +125,10 @@ def _providers() -> Iterator[list[Any]]:
 
 def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     """A running LNbits and a client of its receiving wallet, or None (saying how to add it)."""
-    from lnnotebook.lnbits_server import LnbitsUnavailable, start_lnbits
+    from lnnotebook.lnbits_server import LnbitsUnavailable, running_lnbits
 
     try:
-        server = start_lnbits()
+        server = stack.enter_context(running_lnbits())  # stopped and its folder removed on exit
     except LnbitsUnavailable as exc:
         print(f"  LNbits: not installed ({exc}).")
         print("  `make lnbits` installs a real LNbits server into .venv-lnbits; the demo then includes it.")
@@ -136,13 +136,6 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     except Exception as exc:  # installed but broken (start-up, first install, wallet setup): say so
         raise LnbitsFailed(f"LNbits is installed but did not start: {type(exc).__name__}: {exc}") from None
 
-    def stop() -> None:
-        server.stop()
-        import shutil
-
-        shutil.rmtree(server.run_dir, ignore_errors=True)
-
-    stack.callback(stop)
     from lnnotebook.providers import connect
 
     client = connect("lnbits", url=server.url, api_key=server.receiver.inkey)
