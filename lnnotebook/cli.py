@@ -36,10 +36,6 @@ def ledger_command(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"no ledger at {path}: nothing has been recorded yet", file=sys.stderr)
         return 1
-    ledger = Ledger(path)
-    if getattr(args, "refresh", False):
-        changes = ledger.refresh()
-        print(f"refreshed {len(changes)} pending invoice(s), {int(changes['changed'].sum())} changed")
     filters = {
         "provider": args.provider,
         "status": args.status,
@@ -47,7 +43,11 @@ def ledger_command(args: argparse.Namespace) -> int:
         "until": args.until,
         "failures": not args.no_failures,
     }
-    frame = history(ledger, **filters)
+    with Ledger(path) as ledger:
+        if getattr(args, "refresh", False):
+            changes = ledger.refresh()
+            print(f"refreshed {len(changes)} pending invoice(s), {int(changes['changed'].sum())} changed")
+        frame = history(ledger, **filters)
     if args.command == "export":
         to_csv(frame, args.path, safe=not args.unsafe)
         print(f"wrote {len(frame)} invoice(s) to {args.path}")
