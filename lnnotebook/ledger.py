@@ -383,6 +383,7 @@ class Ledger:
             "WHERE status = 'pending' AND provider_id IS NOT NULL ORDER BY id"
         )
         opened: list[Provider] = []
+        unconnectable: dict[str, ProviderError] = {}  # connected once per provider, not per invoice
         rows: list[dict[str, Any]] = []
         try:
             for invoice_id, provider, provider_id, old_status in pending.itertuples(index=False):
@@ -394,9 +395,14 @@ class Ledger:
                 }
                 try:
                     client = clients.get(provider)
+                    if client is None and provider not in unconnectable:
+                        try:
+                            client = clients[provider] = connect(provider, ledger=self)
+                            opened.append(client)
+                        except ProviderError as error:
+                            unconnectable[provider] = error
                     if client is None:
-                        client = clients[provider] = connect(provider, ledger=self)
-                        opened.append(client)
+                        raise unconnectable[provider]
                     status = client.invoice_status(provider_id)
                 except ProviderError as error:
                     row.update(status=old_status, changed=False, error=str(error))

@@ -4,6 +4,7 @@ killed process, and concurrent writers lose nothing."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -150,6 +151,27 @@ def test_refresh_keeps_pending_when_the_provider_cannot_answer(sb, tmp_path: Pat
     changes = ledger.refresh([client])
     assert changes.loc[0, "status"] == "pending" and not changes.loc[0, "changed"]
     assert "503" in changes.loc[0, "error"]
+
+
+def test_refresh_tries_an_unconfigured_provider_once(sb, tmp_path: Path, monkeypatch) -> None:
+    import lnnotebook.providers
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    client = sb.connect("barkd", ledger=ledger)
+    client.create_invoice(71)
+    client.create_invoice(72)
+    for variable in list(os.environ):
+        if variable.startswith("LNNOTEBOOK_BARKD_"):
+            monkeypatch.delenv(variable)
+    calls = []
+    real_connect = lnnotebook.providers.connect
+    monkeypatch.setattr(
+        lnnotebook.providers, "connect", lambda *a, **k: calls.append(a) or real_connect(*a, **k)
+    )
+    changes = ledger.refresh([])  # barkd is not given and has no token in the environment
+    assert calls == [("barkd",)]
+    assert len(changes) == 2 and changes["error"].str.contains("LNNOTEBOOK_BARKD_TOKEN").all()
+    assert (changes["status"] == "pending").all()
 
 
 def test_invoice_status_calls_update_the_ledger(sb, tmp_path: Path) -> None:
