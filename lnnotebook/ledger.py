@@ -120,6 +120,7 @@ class Ledger:
         self.timeout = timeout
         self._lock = threading.RLock()
         self._connection_: sqlite3.Connection | None = None
+        self._inherited: list[sqlite3.Connection] = []  # the parent's, after a fork (see _connection)
         self._pid: int | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._with_retries(lambda connection: connection.executescript(_SCHEMA), transaction=False)
@@ -131,7 +132,10 @@ class Ledger:
 
     def _connection(self) -> sqlite3.Connection:
         if self._connection_ is None or self._pid != os.getpid():
-            # A connection inherited through fork must not be used (or closed) by the child.
+            # A connection inherited through fork must not be used, nor closed by the child: dropping
+            # the last reference would close it, so the child keeps it, unused, until it exits.
+            if self._connection_ is not None:
+                self._inherited.append(self._connection_)
             connection = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )

@@ -296,3 +296,23 @@ def test_a_failed_ledger_write_of_a_failed_attempt_keeps_the_provider_error(
     sb.inject("barkd", "500")
     frame = ln.create_invoices([client], 93)  # a batch gets its failure row instead of an exception
     assert frame.loc[0, "error_type"] == "ProviderUnavailableError"
+
+
+def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record_failure("barkd", RuntimeError("parent, before"))
+    inherited = ledger._connection_
+    pid = os.fork()
+    if pid == 0:  # the child: a new connection; the parent's is neither used nor closed
+        code = 1
+        try:
+            ledger.record_failure("barkd", RuntimeError("child"))
+            code = 0 if ledger._connection_ is not inherited and ledger._inherited == [inherited] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    ledger.record_failure("barkd", RuntimeError("parent, after"))
+    assert ledger._connection_ is inherited
+    assert ledger.invoices()["error"].tolist() == ["parent, before", "child", "parent, after"]
+    assert ledger.integrity_check() == "ok"
