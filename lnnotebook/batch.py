@@ -20,7 +20,6 @@ propagates.
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from lnnotebook.ledger import LedgerError, LedgerSpec
-from lnnotebook.providers.base import CreatedInvoice, Provider
+from lnnotebook.providers.base import CreatedInvoice, Provider, whole_number
 from lnnotebook.providers.errors import ProviderError
 
 CREATED_COLUMNS = tuple(f.name for f in fields(CreatedInvoice) if f.name != "provider")
@@ -101,7 +100,7 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
         invoice = client.create_invoice(amount_sat, memo, expiry)
     except ProviderError as exc:
         row["elapsed_s"] = time.perf_counter() - started
-        row.update(amount_sat=_maybe_int(amount_sat), memo=memo, expiry=_maybe_int(expiry))
+        row.update(amount_sat=whole_number(amount_sat), memo=memo, expiry=whole_number(expiry))
         row.update(error=str(exc), error_type=type(exc).__name__)
         return row
     except LedgerError as exc:  # created but not saved: keep the invoice in the row, say why
@@ -185,17 +184,7 @@ def _clients(
 
 
 def _positive_int(value: Any, name: str) -> int:
-    try:
-        number = None if isinstance(value, bool) else operator.index(value)
-    except TypeError:
-        number = None
+    number = whole_number(value)
     if number is None or number < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return number
-
-
-def _maybe_int(value: Any) -> int | None:
-    try:
-        return None if isinstance(value, bool) else operator.index(value)
-    except TypeError:
-        return None

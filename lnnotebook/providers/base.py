@@ -371,13 +371,7 @@ class Provider(ABC):
             raise ProviderError("this client was closed; connect() again", provider=self.name)
 
     def _check_amount(self, amount_sat: Any) -> int:
-        if isinstance(amount_sat, bool):
-            amount = None
-        else:
-            try:
-                amount = operator.index(amount_sat)  # int and numpy integers, not floats
-            except TypeError:
-                amount = None
+        amount = whole_number(amount_sat)
         if amount is None:
             raise InvalidRequestError(
                 f"amount_sat must be a whole number of satoshis, got {amount_sat!r}",
@@ -424,10 +418,7 @@ class Provider(ABC):
                 provider=self.name,
                 field="expiry",
             )
-        try:
-            value = None if isinstance(expiry, bool) else operator.index(expiry)
-        except TypeError:
-            value = None
+        value = whole_number(expiry)
         if value is None or value <= 0:
             raise InvalidRequestError(
                 f"expiry must be a positive whole number of seconds, got {expiry!r}",
@@ -459,6 +450,16 @@ def _json_or_invalid(response: requests.Response) -> tuple[Any, bool]:
         return response.json(), True
     except ValueError:
         return None, False
+
+
+def whole_number(value: Any) -> int | None:
+    """``value`` as an int if it is an integer (int, numpy integers; not bool, not float), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def basic_auth_blob(username: str, password: str) -> str:
