@@ -28,25 +28,19 @@ from typing import Any
 
 import pandas as pd
 
-from lnnotebook.ledger import LedgerError, LedgerSpec
+from lnnotebook.ledger import HISTORY_COLUMNS, LedgerError, LedgerSpec
 from lnnotebook.providers.base import CreatedInvoice, Provider, whole_number
 from lnnotebook.providers.errors import ProviderError
 
 CREATED_COLUMNS = tuple(f.name for f in fields(CreatedInvoice) if f.name != "provider")
+# The record's columns have the ledger's dtypes; created_at and raw are converted on their own.
 _DTYPES = {
     "provider": "string",
     "repeat": "Int64",
     "elapsed_s": "Float64",
-    "provider_id": "string",
-    "bolt11": "string",
-    "amount_sat": "Int64",
-    "memo": "string",
-    "expiry": "Int64",
-    "fee_sat": "Int64",
-    "status": "string",
-    "note": "string",
-    "error": "string",
-    "error_type": "string",
+    **{name: HISTORY_COLUMNS[name] for name in CREATED_COLUMNS if name not in ("created_at", "raw")},
+    "error": HISTORY_COLUMNS["error"],
+    "error_type": HISTORY_COLUMNS["error_type"],
 }
 _PROGRESS_THRESHOLD = 20  # progress=None shows a bar from this many invoices on
 
@@ -146,7 +140,6 @@ def _decoded_renames(columns: Iterable[str]) -> dict[str, str]:
 def provider_frame_dtypes() -> dict[str, str]:
     """Column dtypes of ``create_invoices`` and ``history`` frames (for ``lnnotebook.read_csv``)."""
     from lnnotebook.frames import INVOICE_COLUMNS
-    from lnnotebook.ledger import HISTORY_COLUMNS
 
     own = {**_DTYPES, "created_at": "datetime64[ns, UTC]", "raw": "object", **HISTORY_COLUMNS}
     renames = _decoded_renames(own)
