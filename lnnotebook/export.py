@@ -12,9 +12,10 @@ that itself starts with an apostrophe gets one more, so ``read_csv`` can undo it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,15 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> P
         name if name is not None else (_DEFAULT_INDEX_LABEL if df.index.nlevels == 1 else f"level_{i}")
         for i, name in enumerate(df.index.names)
     ]
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, temporary = _create_temporary(target)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             # CRLF as RFC 4180 says; it also makes the csv module quote cells holding a bare \r.
             frame.to_csv(stream, index_label=labels, lineterminator="\r\n")
             stream.flush()
             os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-        os.chmod(temporary, _default_file_mode(target))
+        with contextlib.suppress(FileNotFoundError):  # rewriting keeps the file's own mode
+            os.chmod(temporary, target.stat().st_mode & 0o777)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -77,14 +78,17 @@ def read_csv(path: str | os.PathLike, **options: Any) -> pd.DataFrame:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _default_file_mode(target: Path) -> int:
-    """An existing file keeps its mode; a new one gets 0666 less the process umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mask = os.umask(0)  # reading the umask means setting it; put it straight back
-        os.umask(mask)
-        return 0o666 & ~mask
+def _create_temporary(target: Path) -> tuple[int, str]:
+    """A new file next to ``target`` with the mode a plain ``open()`` gives: 0666 less the umask.
+
+    Unlike ``mkstemp`` (0600), and without reading the umask, which means setting it process-wide.
+    """
+    while True:
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(temporary)
+        except FileExistsError:
+            continue
 
 
 def neutralise(text: str) -> str:

@@ -131,3 +131,14 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
         assert path.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(mask)
+
+
+def test_writing_never_changes_the_process_umask(tmp_path: Path, monkeypatch) -> None:
+    # Setting the umask (the only way to read it) would briefly apply to files other threads create.
+    frame = ln.decode_frame([SPEC["valid"][0]["invoice"]])
+
+    def refuse(mask: int) -> int:
+        raise AssertionError("os.umask called")
+
+    monkeypatch.setattr(os, "umask", refuse)
+    ln.to_csv(frame, tmp_path / "new.csv")
