@@ -25,10 +25,13 @@ import importlib
 import os
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lnnotebook.options import env_var
 from lnnotebook.sandbox.emulator import EMULATORS, FAULTS, Emulator, FeeSchedule
+
+if TYPE_CHECKING:  # the provider clients load on first connect()
+    from lnnotebook.providers.base import Provider
 
 EMULATOR_MODULES: tuple[str, ...] = (
     "lnnotebook.sandbox.barkd",
@@ -80,7 +83,7 @@ class Sandbox:
                 **per_emulator[name],
             )
         self._started = False
-        self._clients: list[Any] = []
+        self._clients: list[Provider] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class Sandbox:
     def options(self, name: str) -> dict[str, str]:
         return {"url": self.url(name), **self.credentials(name)}
 
-    def connect(self, name: str, **overrides: Any):
+    def connect(self, name: str, **overrides: Any) -> Provider:
         """A client for the emulator; ``overrides`` replace or add connect() options."""
         from lnnotebook.providers import connect
 
@@ -150,7 +153,7 @@ class Sandbox:
         self._clients.append(client)
         return client
 
-    def providers(self, **overrides: Any) -> list[Any]:
+    def providers(self, **overrides: Any) -> list[Provider]:
         """One connected client per emulator."""
         return [self.connect(name, **overrides) for name in self._emulators]
 
