@@ -46,6 +46,7 @@ _LAZY: dict[str, str] = {
     "InvalidRequestError": "lnnotebook.providers.errors",
     "ProviderUnavailableError": "lnnotebook.providers.errors",
     "UnexpectedResponseError": "lnnotebook.providers.errors",
+    "SuspectInvoiceError": "lnnotebook.providers.errors",
     "NotFoundError": "lnnotebook.providers.errors",
     "ConfigurationError": "lnnotebook.providers.errors",
     "sandbox": "lnnotebook.sandbox",

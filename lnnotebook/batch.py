@@ -14,8 +14,9 @@ Columns, in order:
   column (identical) is dropped. So ``amount_sat`` is what the provider says it created and
   ``invoice_amount_sat`` is what the signed invoice says.
 
-Only ``ProviderError`` (including validation errors) becomes a failure row; anything else is a bug and
-propagates.
+Only ``ProviderError`` (including validation errors) and ``LedgerError`` become failure rows; anything
+else is a bug and propagates. Where the provider did create an invoice (``SuspectInvoiceError``: its answer
+contradicts the request; ``LedgerError``: it could not be saved) the row keeps that invoice beside the error.
 """
 
 from __future__ import annotations
@@ -92,15 +93,13 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
     started = time.perf_counter()
     try:
         invoice = client.create_invoice(amount_sat, memo, expiry)
-    except ProviderError as exc:
+    except (ProviderError, LedgerError) as exc:
         row["elapsed_s"] = time.perf_counter() - started
-        row.update(amount_sat=whole_number(amount_sat), memo=memo, expiry=whole_number(expiry))
-        row.update(error=str(exc), error_type=type(exc).__name__)
-        return row
-    except LedgerError as exc:  # created but not saved: keep the invoice in the row, say why
-        row["elapsed_s"] = time.perf_counter() - started
-        if exc.invoice is not None:
-            row.update({name: getattr(exc.invoice, name) for name in CREATED_COLUMNS})
+        created = getattr(exc, "invoice", None)  # SuspectInvoiceError, LedgerError: it exists, keep it
+        if created is not None:
+            row.update({name: getattr(created, name) for name in CREATED_COLUMNS})
+        else:
+            row.update(amount_sat=whole_number(amount_sat), memo=memo, expiry=whole_number(expiry))
         row.update(error=str(exc), error_type=type(exc).__name__)
         return row
     row["elapsed_s"] = time.perf_counter() - started

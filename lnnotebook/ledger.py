@@ -185,10 +185,11 @@ class Ledger:
 
     # --- recording -----------------------------------------------------------------------------
 
-    def record(self, invoice: CreatedInvoice) -> int:
+    def record(self, invoice: CreatedInvoice, *, error: BaseException | None = None) -> int:
         """Save a created invoice (committed when this returns); returns its ledger id.
 
-        Recording the same (provider, provider_id) again updates the row instead of adding one.
+        ``error``: what is wrong with an invoice the provider did create (kept with it). Recording
+        the same (provider, provider_id) again updates the row instead of adding one.
         """
         now = _now()
         values = (
@@ -204,17 +205,20 @@ class Ledger:
             now,
             json.dumps(dict(invoice.raw), default=str, ensure_ascii=False),
             invoice.note,
+            None if error is None else str(error),
+            None if error is None else type(error).__name__,
         )
 
         def insert(connection: sqlite3.Connection) -> int:
             row = connection.execute(
                 """
                 INSERT INTO invoices (provider, provider_id, bolt11, amount_sat, memo, expiry, fee_sat,
-                                      status, created_at, updated_at, raw, note)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      status, created_at, updated_at, raw, note, error, error_type)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (provider, provider_id) WHERE provider_id IS NOT NULL DO UPDATE SET
                     bolt11 = excluded.bolt11, status = excluded.status, fee_sat = excluded.fee_sat,
-                    updated_at = excluded.updated_at, raw = excluded.raw, note = excluded.note
+                    updated_at = excluded.updated_at, raw = excluded.raw, note = excluded.note,
+                    error = excluded.error, error_type = excluded.error_type
                 RETURNING id
                 """,
                 values,
@@ -468,6 +472,8 @@ def history(ledger: LedgerSpec = None, **filters: Any) -> pd.DataFrame:
     """
     from lnnotebook.batch import join_decoded
 
-    source = get_ledger(None if ledger is False else ledger)
+    if ledger is False:
+        raise ValueError("history() reads a ledger: pass a Ledger, a path, or None for the default one")
+    source = get_ledger(ledger)
     assert source is not None
     return join_decoded(source.invoices(**filters))

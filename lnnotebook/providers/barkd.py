@@ -64,7 +64,9 @@ class BarkdProvider(Provider):
             payload["token"] = provider_specific["receive_token"]  # barkd's "lightning receive token"
         _, body = self._request("POST", CREATE_PATH, action=action, json_body=payload)
         bolt11 = self._field(body, "invoice", str, action)
-        decoded = self._decode_returned(bolt11, action, "invoice")
+        decoded = self._decode_returned(
+            bolt11, action, "invoice", amount_sat=amount_sat, memo=memo, expiry=None, raw=body
+        )
         note = None
         try:
             fee_sat = self.receive_fee(amount_sat)

@@ -17,6 +17,7 @@ import email.utils
 import json
 import logging
 import operator
+import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,7 @@ import requests
 from lnnotebook.decoding import Invoice, decode
 from lnnotebook.errors import InvoiceError
 from lnnotebook.http import (
+    REDACTED,
     check_base_url,
     make_session,
     redact,
@@ -46,6 +48,7 @@ from lnnotebook.providers.errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
+    SuspectInvoiceError,
     UnexpectedResponseError,
 )
 
@@ -108,7 +111,9 @@ class Provider(ABC):
 
     def __init__(self, *, ledger: LedgerSpec = None, **options: Any) -> None:
         specs = (Option("url", str, self.default_url, required=True), *self.options, *COMMON_OPTIONS)
-        self.config: dict[str, Any] = resolve_options(self.name, specs, options)
+        self.config: dict[str, Any] = _Options(
+            resolve_options(self.name, specs, options), secret=[spec.name for spec in specs if spec.secret]
+        )
         self._secrets: tuple[str, ...] = tuple(
             str(self.config[spec.name]) for spec in specs if spec.secret and self.config[spec.name]
         )
@@ -207,6 +212,10 @@ class Provider(ABC):
             )
         try:
             created = self._create(amount_sat, memo, expiry, **provider_specific)
+        except SuspectInvoiceError as error:  # created, yet wrong: keep it, with what is wrong
+            if self.ledger is not None:
+                self.ledger.record(error.invoice, error=error)
+            raise
         except ProviderError as error:
             if self.ledger is not None:
                 try:
@@ -240,7 +249,17 @@ class Provider(ABC):
         status = self._status(identifier.strip())
         assert status in STATUSES, status
         if self.ledger is not None:
-            self.ledger.note_status(self.name, identifier.strip(), status)
+            try:
+                self.ledger.note_status(self.name, identifier.strip(), status)
+            except sqlite3.Error as error:  # the provider answered; its answer matters more than our note
+                _log.warning(
+                    "%s: could not note status %r of %s in %s: %s",
+                    self.name,
+                    status,
+                    identifier.strip(),
+                    self.ledger.path,
+                    error,
+                )
         return status
 
     def close(self) -> None:
@@ -282,16 +301,21 @@ class Provider(ABC):
             provider=self.name, raw=clean if isinstance(clean, Mapping) else {"body": clean}, **fields
         )
 
-    def _decode_returned(self, bolt11: str, action: str, field: str) -> Invoice:
-        """The provider's BOLT11 string decoded; an invalid one is the provider's fault, said so."""
+    def _suspect(self, message: str, *, field: str, **record: Any) -> SuspectInvoiceError:
+        """The error for an invoice the provider created but got wrong, carrying the record of it."""
+        invoice = self._record(note=message, **record)
+        return SuspectInvoiceError(message, provider=self.name, field=field, invoice=invoice)
+
+    def _decode_returned(self, bolt11: str, action: str, field: str, **record: Any) -> Invoice:
+        """The provider's BOLT11 string decoded. An invalid one is the provider's fault: raised as a
+        SuspectInvoiceError whose record (``record``: the CreatedInvoice fields known so far, with
+        ``raw``) keeps the string."""
         try:
             return decode(bolt11)
         except InvoiceError as exc:
-            raise UnexpectedResponseError(
-                f"{action}: field {field!r} is not a valid BOLT11 invoice: {exc}",
-                provider=self.name,
-                field=field,
-            ) from None
+            message = f"{action}: field {field!r} is not a valid BOLT11 invoice: {exc}"
+            defaults = {"provider_id": None, "fee_sat": None, "status": "pending", "created_at": now_utc()}
+            raise self._suspect(message, field=field, bolt11=bolt11, **{**defaults, **record}) from None
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
@@ -478,6 +502,20 @@ def parse_time(value: Any) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
+
+
+class _Options(dict):
+    """A client's resolved options; its repr hides the secret ones (``client.config`` in a notebook)."""
+
+    def __init__(self, values: Mapping[str, Any], *, secret: Iterable[str]) -> None:
+        super().__init__(values)
+        self._secret = frozenset(secret)
+
+    def __repr__(self) -> str:
+        shown = {key: REDACTED if key in self._secret and value else value for key, value in self.items()}
+        return repr(shown)
+
+    __str__ = __repr__
 
 
 def now_utc() -> datetime:

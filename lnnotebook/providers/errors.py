@@ -8,6 +8,8 @@ exception chain (clients raise these ``from None``).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProviderError(Exception):
     """Base class: something went wrong talking to (or configuring) an invoice provider."""
@@ -80,3 +82,13 @@ class ProviderUnavailableError(ProviderError):
 
 class UnexpectedResponseError(ProviderError):
     """The provider answered, but not in the documented shape (bad JSON, missing fields, odd status)."""
+
+
+class SuspectInvoiceError(UnexpectedResponseError):
+    """The provider created an invoice, but its answer contradicts the request (another amount, an
+    invoice that does not decode...). ``invoice`` is what it created: it is in the ledger too, with
+    this error, because an invoice that exists must never be lost."""
+
+    def __init__(self, message: str, *, invoice: Any, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.invoice = invoice

@@ -127,7 +127,18 @@ class LnbitsProvider(Provider):
             body, "payment_request", str, action
         )
         payment_hash = self._field(body, "payment_hash", str, action)
-        decoded = self._decode_returned(bolt11, action, "bolt11")
+        known = {"provider_id": payment_hash, "amount_sat": amount_sat, "memo": memo, "raw": body}
+        decoded = self._decode_returned(bolt11, action, "bolt11", expiry=expiry, **known)
+        fee_msat = self._field(body, "fee", int, action, optional=True)
+        state = self._field(body, "status", str, action, optional=True) or "pending"
+        record = {
+            **known,
+            "bolt11": bolt11,
+            "expiry": decoded.expiry,
+            "fee_sat": None if fee_msat is None else -(-abs(fee_msat) // 1000),
+            "status": CREATED_STATUS.get(state, "pending"),
+            "created_at": parse_time(body.get("time")) or decoded.created_at or now_utc(),
+        }
         amount_msat = self._field(body, "amount", int, action, optional=True)
         for field, what, value, expected in (
             ("amount", "response amount (msat)", amount_msat, amount_sat * 1000),
@@ -135,23 +146,10 @@ class LnbitsProvider(Provider):
             ("payment_hash", "invoice payment hash", decoded.payment_hash, payment_hash),
         ):
             if value is not None and value != expected:
-                raise UnexpectedResponseError(
-                    f"{action}: {what} is {value!r}, expected {expected!r}", provider=self.name, field=field
+                raise self._suspect(
+                    f"{action}: {what} is {value!r}, expected {expected!r}", field=field, **record
                 )
-        fee_msat = self._field(body, "fee", int, action, optional=True)
-        state = self._field(body, "status", str, action, optional=True) or "pending"
-        return self._record(
-            provider_id=payment_hash,
-            bolt11=bolt11,
-            amount_sat=amount_sat,
-            memo=memo,
-            expiry=decoded.expiry,
-            fee_sat=None if fee_msat is None else -(-abs(fee_msat) // 1000),
-            status=CREATED_STATUS.get(state, "pending"),
-            created_at=parse_time(body.get("time")) or decoded.created_at or now_utc(),
-            raw=body,
-            note=_differences(memo, expiry, decoded, "description_hash" in payload),
-        )
+        return self._record(note=_differences(memo, expiry, decoded, "description_hash" in payload), **record)
 
     def _status(self, provider_id: str) -> str:
         action = "invoice status"

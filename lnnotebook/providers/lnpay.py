@@ -106,30 +106,28 @@ class LnpayBase(Provider):
         _, body = self._request("POST", path, action=action, json_body=payload, ok=(201,))
         lntx = body
         bolt11 = self._field(lntx, "payment_request", str, action)
+        fee_msat = self._field(lntx, "fee_msat", int, action, optional=True)
+        record = {
+            "provider_id": self._field(lntx, "id", str, action),
+            "amount_sat": amount_sat,
+            "memo": memo,
+            "expiry": self._field(lntx, "expiry", int, action, optional=True) or expiry,
+            "fee_sat": None if fee_msat is None else -(-fee_msat // 1000),
+            "status": self._map_status(lntx, action),
+            "created_at": parse_time(lntx.get("created_at")) or now_utc(),
+            "raw": lntx,
+        }
+        self._decode_returned(bolt11, action, "payment_request", **record)
+        record["bolt11"] = bolt11
         amount = self._field(lntx, "num_satoshis", int, action)
         if amount != amount_sat:
-            raise UnexpectedResponseError(
-                f"{action}: LNPay created {amount} sat, we asked for {amount_sat}",
-                provider=self.name,
-                field="num_satoshis",
-            )
-        fee_msat = self._field(lntx, "fee_msat", int, action, optional=True)
+            message = f"{action}: LNPay created {amount} sat, we asked for {amount_sat}"
+            raise self._suspect(message, field="num_satoshis", **record)
         returned_memo = self._field(lntx, "memo", str, action, optional=True)
         note = None
         if memo is not None and returned_memo is not None and returned_memo != memo:
             note = f"LNPay changed the memo to {returned_memo!r}"
-        return self._record(
-            provider_id=self._field(lntx, "id", str, action),
-            bolt11=bolt11,
-            amount_sat=amount_sat,
-            memo=memo,
-            expiry=self._field(lntx, "expiry", int, action, optional=True) or expiry,
-            fee_sat=None if fee_msat is None else -(-fee_msat // 1000),
-            status=self._map_status(lntx, action),
-            created_at=parse_time(lntx.get("created_at")) or now_utc(),
-            raw=lntx,
-            note=note,
-        )
+        return self._record(note=note, **record)
 
     def _status(self, provider_id: str) -> str:
         action = "invoice status"

@@ -130,25 +130,30 @@ class TazapayProvider(Provider):
             )
         elif where not in BOLT11_FIELDS:
             note = f"BOLT11 invoice found in data field {where!r}"
+        record = {
+            "provider_id": self._field(data, "id", str, action),
+            "bolt11": bolt11,
+            "amount_sat": amount_sat,
+            "memo": memo,
+            "expiry": self._expiry(data, expiry, bolt11),
+            "fee_sat": None,
+            "status": self._map_status(data, action),
+            "created_at": parse_time(data.get("created_at")) or now_utc(),
+            "raw": {**body, "data": data},
+        }
         amount = data.get("amount")
         if self._is_int(amount) and amount != amount_sat:
-            raise UnexpectedResponseError(
-                f"{action}: Tazapay echoed amount {amount}, we asked for {amount_sat}",
-                provider=self.name,
-                field="amount",
-            )
-        return self._record(
-            provider_id=self._field(data, "id", str, action),
-            bolt11=bolt11,
-            amount_sat=amount_sat,
-            memo=memo,
-            expiry=data.get("expiry_interval") if self._is_int(data.get("expiry_interval")) else expiry,
-            fee_sat=None,
-            status=self._map_status(data, action),
-            created_at=parse_time(data.get("created_at")) or now_utc(),
-            raw={**body, "data": data},
-            note=note,
-        )
+            message = f"{action}: Tazapay echoed amount {amount}, we asked for {amount_sat}"
+            raise self._suspect(message, field="amount", **record)
+        return self._record(note=note, **record)
+
+    def _expiry(self, data: Mapping[str, Any], asked: int | None, bolt11: str | None) -> int | None:
+        """The echoed expiry_interval, else what was asked, else what the invoice itself states."""
+        if self._is_int(data.get("expiry_interval")):
+            return data["expiry_interval"]
+        if asked is not None or bolt11 is None:
+            return asked
+        return decode(bolt11).expiry  # _find_bolt11 only returns strings that decode
 
     def _status(self, provider_id: str) -> str:
         action = "invoice status"
