@@ -17,7 +17,8 @@ from lnnotebook.providers.errors import (
 from lnnotebook.sandbox import FAULTS
 
 NAMES = ("barkd", "tazapay", "lnpay", "lnpay-legacy")
-FAST = {"read_timeout": 0.3, "connect_timeout": 0.5, "retries": 2, "backoff": 0}
+# read_timeout: long enough for a loaded CI machine, well short of the injected stall
+FAST = {"read_timeout": 1.0, "connect_timeout": 1.0, "retries": 2, "backoff": 0}
 
 # What a create under each fault ends in when the provider has no idempotency key (None = success).
 NON_IDEMPOTENT = {
@@ -35,7 +36,7 @@ IDEMPOTENT = {**NON_IDEMPOTENT, "timeout": None, "reset": None, "500": None, "50
 
 @pytest.fixture(scope="module")
 def sb():
-    with ln.sandbox(seed="faults", stall_seconds=1.0, retry_after=0) as box:
+    with ln.sandbox(seed="faults", stall_seconds=2.5, retry_after=0) as box:
         yield box
 
 

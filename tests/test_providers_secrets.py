@@ -28,9 +28,9 @@ def all_secrets(sb) -> list[str]:
 def test_secrets_never_leak(caplog):
     caplog.set_level(logging.DEBUG)  # urllib3 logs full URLs at DEBUG and retries at WARNING
     texts: list[str] = []
-    with ln.sandbox(seed="secrets", stall_seconds=0.5, retry_after=0) as sb:
+    with ln.sandbox(seed="secrets", stall_seconds=2.0, retry_after=0) as sb:
         secrets = all_secrets(sb)
-        fast = {"read_timeout": 0.2, "retries": 1, "backoff": 0}
+        fast = {"read_timeout": 0.8, "retries": 1, "backoff": 0}  # short of the stall, not of a busy CI
         clients = [sb.connect(name, **fast) for name in NAMES]
         clients += [
             sb.connect(name, auth=form, **fast)
@@ -126,3 +126,19 @@ def test_a_secret_cut_by_the_message_length_limit_does_not_leak(status, limit):
         with pytest.raises(ProviderError) as caught:
             client.create_invoice(10)
     assert key[:10] not in f"{caught.value} {caught.value!r}"
+
+
+def test_a_clients_options_show_without_their_secrets():
+    with ln.sandbox(seed="config-repr") as sb:
+        for name in NAMES:
+            client = sb.connect(name, ledger=False)
+            shown = repr(client.config) + str(client.config)
+            secrets = [value for value in sb.credentials(name).values() if len(value) >= 8]
+            assert secrets and not [secret for secret in secrets if secret in shown], name
+            assert "***" in shown and client.config["url"] in shown
+            client.close()
+
+
+def test_history_refuses_ledger_false():
+    with pytest.raises(ValueError, match="history\\(\\) reads a ledger"):
+        ln.history(ledger=False)
