@@ -29,6 +29,8 @@ def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
 
 def ledger_command(args: argparse.Namespace) -> int:
     """``history`` prints the ledger (decoded columns joined); ``export`` writes it to CSV."""
+    import pandas as pd
+
     from lnnotebook.export import to_csv
     from lnnotebook.ledger import Ledger, default_ledger_path, history
 
@@ -36,6 +38,16 @@ def ledger_command(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"no ledger at {path}: nothing has been recorded yet", file=sys.stderr)
         return 1
+    for option in ("since", "until"):
+        value = getattr(args, option)
+        try:
+            _ = value is None or pd.Timestamp(value)
+        except ValueError:
+            print(
+                f"--{option}: {value!r} is not a date or time (ISO 8601, e.g. 2026-11-23T12:00)",
+                file=sys.stderr,
+            )
+            return 2
     filters = {
         "provider": args.provider,
         "status": args.status,
@@ -56,8 +68,6 @@ def ledger_command(args: argparse.Namespace) -> int:
         print("no invoices match")
         return 0
     shown = ["id", "provider", "status", "amount_sat", "fee_sat", "memo", "created_at", "error_type"]
-    import pandas as pd
-
     with pd.option_context("display.width", 160, "display.max_colwidth", 40):
         print(frame[shown].to_string(index=False))
     return 0

@@ -250,3 +250,11 @@ def test_history_without_a_ledger_says_so(tmp_path: Path) -> None:
     result = run_cli("history", env=demo_env(tmp_path / "empty-home"))
     assert result.returncode == 1
     assert "no ledger at" in result.stderr and "nothing has been recorded yet" in result.stderr
+
+
+def test_history_names_a_bad_date(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ln.Ledger(home / "ledger.sqlite").close()
+    result = run_cli("history", "--since", "last tuesday-ish", env=demo_env(home))
+    assert result.returncode == 2
+    assert "--since: 'last tuesday-ish' is not a date" in result.stderr and "Traceback" not in result.stderr
