@@ -130,7 +130,7 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     try:
         server = stack.enter_context(running_lnbits())  # stopped and its folder removed on exit
     except LnbitsUnavailable as exc:
-        print(f"  LNbits: not installed ({exc}).")
+        print(f"  {exc}.")
         print("  `make lnbits` installs a real LNbits server into .venv-lnbits; the demo then includes it.")
         return None
     except Exception as exc:  # installed but broken (start-up, first install, wallet setup): say so

@@ -130,7 +130,8 @@ def test_demo_says_how_to_add_lnbits_when_it_is_missing(tmp_path: Path) -> None:
     env = demo_env(home, **{VENV_VARIABLE: str(tmp_path / "no-such-venv")})
     result = run_cli("demo", "--out", str(out), "--amount", "1000", "--repeat", "1", env=env)
     check_demo_output(result, out, home, SANDBOX_PROVIDERS, per_provider=1)
-    assert "LNbits: not installed" in result.stdout
+    assert "LNbits: LNbits" not in result.stdout  # said once, not twice
+    assert "LNbits is not installed: " in result.stdout and "no-such-venv" in result.stdout
     assert "`make lnbits` installs a real LNbits server into .venv-lnbits" in result.stdout
 
 
