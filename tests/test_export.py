@@ -37,9 +37,9 @@ def every_kind_of_input() -> list:
     return texts
 
 
-def roundtrip(frame: pd.DataFrame, path: Path, **options) -> pd.DataFrame:
+def roundtrip(frame: pd.DataFrame, path: Path, schema=None, **options) -> pd.DataFrame:
     ln.to_csv(frame, path, **options)
-    return ln.read_csv(path)
+    return ln.read_csv(path, schema=schema)
 
 
 def test_decode_frame_roundtrips_exactly(tmp_path: Path) -> None:
@@ -117,7 +117,10 @@ def test_unknown_columns_are_inferred(tmp_path: Path) -> None:
         {"count": pd.array([1, None], dtype="Int64"), "ratio": pd.array([0.5, None], dtype="Float64")}
     )
     frame["note"] = pd.array(["-x", None], dtype="string")
-    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv"), frame)
+    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv", schema=False), frame)
+    # Without schema=False a header that is no lnnotebook frame's is an error that names it.
+    with pytest.raises(ln.SchemaError, match=r"the header \(row, count, ratio, note\) is not the header"):
+        ln.read_csv(tmp_path / "other.csv")
 
 
 def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
