@@ -9,9 +9,9 @@ import traceback
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.http import redact
 from lnnotebook.providers.base import basic_auth_blob
 from lnnotebook.providers.errors import ProviderError
+from lnnotebook.transport import redact
 
 NAMES = ("barkd", "tazapay", "lnpay", "lnpay-legacy")
 
