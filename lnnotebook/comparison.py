@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from lnnotebook.decoding import Hop, Invoice, InvoiceError, decode_rows
 from lnnotebook.schema import COMPARE_COLUMNS, METRIC_COLUMNS  # the result's columns and dtypes
@@ -109,7 +110,7 @@ def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
         for fee, amount, bad in zip(fee_sat, amount_sat, failed)
     ]
     elapsed = df["elapsed_s"] if "elapsed_s" in df.columns else pd.Series([None] * rows, dtype="Float64")
-    data = {
+    data: dict[str, Any] = {
         "provider": df["provider"].to_numpy(dtype=object),
         "failed": failed,
         "decoded": [invoice is not None for invoice in invoices],
@@ -122,10 +123,10 @@ def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
         "expiry_s": expiry,
         "network": network,
         "payee": payee,
-        "elapsed_s": pd.array(elapsed, dtype="Float64"),
+        "elapsed_s": elapsed.astype("Float64").array,
     }
     frame = pd.DataFrame(
-        {name: pd.array(data[name], dtype=dtype) for name, dtype in METRIC_COLUMNS.items()},
+        {name: pd.array(data[name], dtype=pandas_dtype(dtype)) for name, dtype in METRIC_COLUMNS.items()},
         index=df.index,
     )
     return frame

@@ -20,12 +20,13 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from lnnotebook.errors import LnnotebookError
 from lnnotebook.schema import FRAMES, FrameSchema
@@ -122,7 +123,7 @@ def neutralise(text: str) -> str:
 
 
 def _for_csv(df: pd.DataFrame, *, safe: bool) -> pd.DataFrame:
-    columns: dict[str, Any] = {}
+    columns: dict[Hashable, Any] = {}
     for name, series in df.items():
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
             columns[name] = _iso_utc(series)
@@ -227,14 +228,14 @@ def _restore(values: pd.Series, dtype: str | None) -> pd.Series:
     if dtype is None:
         return _infer(text)
     if dtype.startswith("datetime64"):
-        return pd.to_datetime(text, utc=True, format="ISO8601").astype(dtype)
+        return pd.to_datetime(text, utc=True, format="ISO8601").astype(pandas_dtype(dtype))
     if dtype == "object":  # JSON containers (the providers' raw responses)
         return text.map(json.loads, na_action="ignore").astype(object)
     if dtype == "boolean":
         return text.map({"True": True, "False": False}, na_action="ignore").astype("boolean")
     if dtype in ("Int64", "Float64"):
-        return pd.to_numeric(text).astype(dtype)
-    return text.astype(dtype)
+        return pd.to_numeric(text).astype(pandas_dtype(dtype))
+    return text.astype(pandas_dtype(dtype))
 
 
 def _unneutralise(text: str) -> str:

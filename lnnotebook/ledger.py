@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from lnnotebook.errors import LnnotebookError
 from lnnotebook.schema import HISTORY_COLUMNS as HISTORY_COLUMNS  # re-exported for existing imports
@@ -303,7 +304,7 @@ class LedgerStore:
             found = self._query(
                 "SELECT id FROM invoices WHERE provider = ? AND provider_id = ?", (provider, provider_id)
             )
-            return bool(len(found)) and self.set_status(int(found.iloc[0, 0]), status)
+            return bool(len(found)) and self.set_status(int(found["id"].iloc[0]), status)
         except sqlite3.Error as error:
             raise LedgerError(
                 f"{provider}: could not note status {status!r} of invoice {provider_id} in the ledger "
@@ -357,9 +358,11 @@ class LedgerStore:
         )
         for column, dtype in STATUS_CHANGE_COLUMNS.items():
             if dtype.startswith("datetime"):
-                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(dtype)
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(
+                    pandas_dtype(dtype)
+                )
             else:
-                frame[column] = frame[column].astype(dtype)
+                frame[column] = frame[column].astype(pandas_dtype(dtype))
         return frame
 
     def integrity_check(self) -> str:
@@ -371,9 +374,11 @@ class LedgerStore:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column, dtype in HISTORY_COLUMNS.items():
         if dtype.startswith("datetime"):
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(dtype)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(
+                pandas_dtype(dtype)
+            )
         elif dtype == "object":
             frame[column] = frame[column].map(json.loads, na_action="ignore").astype(object)
         else:
-            frame[column] = frame[column].astype(dtype)
+            frame[column] = frame[column].astype(pandas_dtype(dtype))
     return frame

@@ -389,7 +389,7 @@ class Dashboard(widgets.VBox):
         self.sandbox: Sandbox | None = pool.sandbox
         self.frame: pd.DataFrame | None = None
         self.table: pd.DataFrame | None = None
-        self.figure = None
+        self.figure: Any = None  # a matplotlib Figure once drawn (matplotlib loads on first draw)
         self.providers = _styled(
             widgets.SelectMultiple(
                 options=pool.labels,
