@@ -16,12 +16,22 @@ Retry policy (one ``requests.Session`` per client):
 
 urllib3 logs full URLs (some providers put keys in the path or the query string), so a logging
 filter on urllib3's loggers replaces every registered secret with ``***``.
+
+A misbehaving server cannot take more than its share:
+
+* redirects are never followed off the configured origin (the request's body and credential headers
+  would go to another host), and never for a POST (a create that moved is an error, not a retry);
+* a ``Retry-After`` is honoured up to ``MAX_RETRY_AFTER_S`` seconds;
+* a response body may be at most ``MAX_BODY_BYTES`` after decompression, and must arrive within one
+  read timeout in total (the read timeout alone bounds each socket read, not a body sent a byte at a
+  time);
+* JSON nested deeper than ``MAX_JSON_DEPTH`` is refused (no ``RecursionError``; redaction walks
+  iteratively).
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import threading
 import time
@@ -29,9 +39,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -48,6 +59,10 @@ from lnnotebook.providers.errors import (
 )
 
 REDACTED = "***"
+MAX_RETRY_AFTER_S = 5.0  # a longer Retry-After is cut to this (an answer is then an error, not a hang)
+MAX_BODY_BYTES = 1 << 20  # 1 MiB, decompressed: provider answers are a few kB
+MAX_JSON_DEPTH = 64  # provider answers nest a handful of levels
+MAX_REDIRECTS = 3  # same-origin GET redirects followed before giving up
 _secrets: Counter[str] = Counter()
 _secrets_lock = threading.Lock()
 _URLLIB3_LOGGERS = (
@@ -90,22 +105,46 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
 
 
 def redact_data(value: Any, secrets: Iterable[str], secret_fields: frozenset[str] = frozenset()) -> Any:
-    """A copy of a decoded JSON value with secret strings and secret-named fields hidden."""
+    """A copy of a decoded JSON value with secret strings and secret-named fields hidden.
+
+    Walks with an explicit stack, so no nesting depth raises ``RecursionError``.
+    """
     secrets = list(secrets)
-    if isinstance(value, dict):
-        return {
-            key: (
-                REDACTED
-                if key in secret_fields and item is not None
-                else redact_data(item, secrets, secret_fields)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_data(item, secrets, secret_fields) for item in value]
-    if isinstance(value, str):
-        return redact(value, secrets)
-    return value
+
+    def copy(item: Any) -> Any:
+        if isinstance(item, dict):
+            target: dict[Any, Any] | list[Any] = {}
+        elif isinstance(item, list):
+            target = []
+        else:
+            return redact(item, secrets) if isinstance(item, str) else item
+        pending.append((item, target))
+        return target
+
+    pending: list[tuple[Any, Any]] = []
+    root = copy(value)
+    while pending:
+        source, target = pending.pop()
+        if isinstance(source, dict):
+            for key, item in source.items():
+                target[key] = REDACTED if key in secret_fields and item is not None else copy(item)
+        else:
+            target.extend(copy(item) for item in source)
+    return root
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when a decoded JSON value nests containers deeper than ``limit`` (checked iteratively)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 class _RedactingFilter(logging.Filter):
@@ -148,6 +187,21 @@ def check_base_url(url: str, *, allow_insecure: bool) -> str | None:
     return None
 
 
+class CappedRetry(Retry):
+    """urllib3's Retry, sleeping at most ``max_retry_after`` seconds for a ``Retry-After``."""
+
+    max_retry_after: float = MAX_RETRY_AFTER_S
+
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+    def new(self, **kw: Any) -> CappedRetry:
+        retry = super().new(**kw)  # urllib3 builds the next one with type(self): keep the cap too
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+
 def make_session(
     *,
     retries: int,
@@ -156,10 +210,11 @@ def make_session(
     retry_post: bool,
     pool_size: int = 32,
     user_agent: str = "lnnotebook",
+    max_retry_after: float = MAX_RETRY_AFTER_S,
 ) -> requests.Session:
     """A session whose adapter retries as described in the module docstring."""
     methods = set(Retry.DEFAULT_ALLOWED_METHODS) | ({"POST"} if retry_post else set())
-    retry = Retry(
+    retry = CappedRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -174,6 +229,7 @@ def make_session(
         raise_on_status=False,
         raise_on_redirect=False,
     )
+    retry.max_retry_after = max_retry_after
     adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=pool_size)
     session = requests.Session()
     session.mount("http://", adapter)
@@ -248,6 +304,8 @@ class Transport:
         secrets: Iterable[str] = (),
         error_class: ErrorClassHook = default_error_class,
         error_message: ErrorMessageHook = default_error_message,
+        max_retry_after: float = MAX_RETRY_AFTER_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.provider = provider
         self.url = url.rstrip("/")
@@ -260,12 +318,15 @@ class Transport:
         self._error_class = error_class
         self._error_message = error_message
         self._secrets = tuple(s for s in secrets if s)
+        self.max_body_bytes = max_body_bytes
+        self._origin = _origin(self.url)
         self.session = make_session(
             retries=retries,
             backoff=backoff,
             retry_statuses=retry_statuses,
             retry_post=retry_post,
             user_agent=f"lnnotebook ({provider})",
+            max_retry_after=max_retry_after,
         )
         register_secrets(self._secrets)
         self._closed = False
@@ -298,36 +359,119 @@ class Transport:
         ``action`` says what the call was for ("create invoice"); it leads every error message.
         """
         shown = f"{method} {self.redact(path)}"
-        failure: str | None = None
-        try:
-            response = self.session.request(
-                method, self.url + path, json=json_body, params=params, headers=headers, timeout=self.timeout
-            )
-        except requests.exceptions.RequestException as exc:
-            failure = self._describe_exception(exc)
-        if failure is not None:
-            # Raised outside the except block: the requests exception (its text holds the full URL,
-            # which can hold keys) must not ride along as __context__.
-            raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.provider)
+        response = self._exchange(method, self.url + path, action, shown, json_body, params, headers)
         if response.status_code not in tuple(ok):
             raise self._http_error(response, action, shown)
-        body, valid = _json_or_invalid(response)
-        if not valid:
+        body, problem = _decode_json(response)
+        if problem is not None:
             snippet = self.redact(response.text)[:120]  # redact first: a cut can split a secret
             raise UnexpectedResponseError(
-                f"{action}: {shown} returned HTTP {response.status_code} with a body that is not valid JSON: "
+                f"{action}: {shown} returned HTTP {response.status_code} with a body that is {problem}: "
                 f"{snippet!r}",
                 provider=self.provider,
                 status=response.status_code,
             )
         return response, body
 
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        action: str,
+        shown: str,
+        json_body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> requests.Response:
+        """The final response, its body read: same-origin GET redirects followed, no others."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send(method, url, action, shown, json_body, params, headers)
+            if not response.is_redirect:
+                self._read_body(response, action, shown)
+                return response
+            target = urljoin(url, response.headers["Location"])
+            response.close()
+            if method.upper() not in ("GET", "HEAD") or _origin(target) != self._origin:
+                where = "another origin" if _origin(target) != self._origin else "the same origin"
+                raise UnexpectedResponseError(
+                    f"{action}: {shown} was redirected (HTTP {response.status_code}) to {where}, "
+                    f"{self.redact(target)!r}; not followed (only GET requests follow redirects, and "
+                    f"only within {self.redact(self.url)!r})",
+                    provider=self.provider,
+                    status=response.status_code,
+                )
+            url, params = target, None  # the Location carries its own query
+        raise UnexpectedResponseError(
+            f"{action}: {shown} was redirected more than {MAX_REDIRECTS} times", provider=self.provider
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        action: str,
+        shown: str,
+        json_body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> requests.Response:
+        failure: str | None = None
+        try:
+            return self.session.request(
+                method,
+                url,
+                json=json_body,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,  # requests would resend the body and our headers anywhere
+                stream=True,  # the body is read by _read_body, within its limits
+            )
+        except requests.exceptions.RequestException as exc:
+            failure = self._describe_exception(exc)
+        # Raised outside the except block: the requests exception (its text holds the full URL,
+        # which can hold keys) must not ride along as __context__.
+        raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.provider)
+
+    def _read_body(self, response: requests.Response, action: str, shown: str) -> None:
+        """Read the body into ``response`` (``.content``, ``.text``, ``.json()``) within the limits."""
+        read_timeout = self.timeout[1]
+        deadline = time.monotonic() + read_timeout
+        chunks: list[bytes] = []
+        size = 0
+        failure: str | None = None
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    failure = f"the body did not arrive within {read_timeout:g} s (read timeout)"
+                    break
+                chunk = response.raw.read1(65536, decode_content=True)  # returns what has arrived
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    break
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            failure = f"reading the body failed ({type(exc).__name__}: {self.redact(str(exc))[:300]})"
+        finally:
+            response.close()
+        if failure is not None:
+            raise ProviderUnavailableError(f"{action}: {shown}: {failure}", provider=self.provider)
+        if size > self.max_body_bytes:
+            raise UnexpectedResponseError(
+                f"{action}: {shown} returned HTTP {response.status_code} with a body over "
+                f"{self.max_body_bytes} bytes (after decompression); not read further",
+                provider=self.provider,
+                status=response.status_code,
+            )
+        response._content = b"".join(chunks)  # where requests keeps a body it has read (.text, .json())
+
     def _http_error(self, response: requests.Response, action: str, shown: str) -> ProviderError:
         text = response.text
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+        body, problem = _decode_json(response)
+        if problem is not None:
+            body = None  # the hooks get the text alone
         # The text is redacted before the message hook may cut it short (a cut secret would no
         # longer match), and the message again after (it may come from the parsed body).
         message = self.redact(self._error_message(body, self.redact(text)))
@@ -356,20 +500,43 @@ class Transport:
         return f"{kind} ({type(exc).__name__}: {detail[:300]})"
 
 
-def _json_or_invalid(response: requests.Response) -> tuple[Any, bool]:
+def _decode_json(response: requests.Response) -> tuple[Any, str | None]:
+    """(decoded body, None), or (None, what is wrong with it)."""
     try:
-        return response.json(), True
+        body = response.json()
+    except RecursionError:
+        return None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
     except ValueError:
-        return None, False
+        return None, "not valid JSON"
+    if json_depth_exceeds(body):
+        return None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+    return body, None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port is another origin than ours
+        return scheme, "", -1
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 __all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_REDIRECTS",
+    "MAX_RETRY_AFTER_S",
     "REDACTED",
+    "CappedRetry",
     "Transport",
     "check_base_url",
     "default_error_class",
     "default_error_message",
     "is_loopback",
+    "json_depth_exceeds",
     "make_session",
     "parse_retry_after",
     "redact",
