@@ -44,6 +44,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lnnotebook tests benchmarks
 	$(VENV)/bin/ruff format --check lnnotebook tests benchmarks
+	$(VENV)/bin/mypy lnnotebook
 
 bench: $(STAMP)
 	$(PY) benchmarks/decode.py

@@ -24,6 +24,7 @@ from lnnotebook.errors import (
     FieldLengthError,
     FormatError,
     InvoiceError,
+    LnnotebookError,
     MissingFieldError,
     NetworkError,
     SignatureError,
@@ -36,8 +37,8 @@ __version__ = "0.1.0"
 
 # Public names whose modules are imported on first access (name -> module).
 _LAZY: dict[str, str] = {
-    "connect": "lnnotebook.providers",
-    "create_invoices": "lnnotebook.batch",
+    "connect": "lnnotebook.service",
+    "create_invoices": "lnnotebook.service",
     "CreatedInvoice": "lnnotebook.providers.base",
     "Provider": "lnnotebook.providers.base",
     "ProviderError": "lnnotebook.providers.errors",
@@ -50,11 +51,12 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "lnnotebook.providers.errors",
     "ConfigurationError": "lnnotebook.providers.errors",
     "sandbox": "lnnotebook.sandbox",
-    "Ledger": "lnnotebook.ledger",
+    "Ledger": "lnnotebook.service",
     "LedgerError": "lnnotebook.ledger",
-    "history": "lnnotebook.ledger",
+    "history": "lnnotebook.service",
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
+    "SchemaError": "lnnotebook.export",
     "compare": "lnnotebook.comparison",
 }
 
@@ -86,6 +88,7 @@ __all__ = [
     "Hop",
     "Invoice",
     "InvoiceError",
+    "LnnotebookError",
     "MissingFieldError",
     "NetworkError",
     "SignatureError",

@@ -32,7 +32,8 @@ def ledger_command(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from lnnotebook.export import to_csv
-    from lnnotebook.ledger import Ledger, default_ledger_path, history
+    from lnnotebook.ledger import default_ledger_path
+    from lnnotebook.service import Ledger, history
 
     path = args.ledger or default_ledger_path()
     if not path.exists():

@@ -31,49 +31,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from lnnotebook.decoding import Hop, Invoice, InvoiceError, decode_rows
-
-# The columns of ``compare``'s result, with their (nullable) dtypes.
-COMPARE_COLUMNS: dict[str, str] = {
-    "invoices": "Int64",  # created without a provider error
-    "failures": "Int64",  # attempts that ended in a provider error
-    "failure_rate": "Float64",  # failures / (invoices + failures)
-    "undecodable": "Int64",  # created, but without a BOLT11 string that decodes (missing or invalid)
-    "amount_sat_mean": "Float64",
-    "amount_sat_min": "Int64",
-    "amount_sat_max": "Int64",
-    "fee_sat_mean": "Float64",  # the provider's receive fee, over the invoices that report one
-    "fee_ppm_mean": "Float64",  # the same fee in millionths of each invoice's amount
-    "route_hinted": "Int64",  # decoded invoices with at least one route hint
-    "route_fee_sat_mean": "Float64",
-    "route_fee_sat_median": "Float64",
-    "route_fee_ppm_mean": "Float64",
-    "route_fee_ppm_median": "Float64",
-    "expiry_s_min": "Int64",  # the decoded, effective expiry (3600 when the invoice has no `x`)
-    "expiry_s_median": "Float64",
-    "expiry_s_max": "Int64",
-    "network": "string",  # comma-separated when a provider's invoices span several
-    "payees": "Int64",  # distinct payee node keys
-    "latency_s_median": "Float64",  # create call duration (``elapsed_s``), successful invoices only
-}
-
-# Per-invoice quantities behind ``compare`` and the charts, with their dtypes.
-METRIC_COLUMNS: dict[str, str] = {
-    "provider": "string",
-    "failed": "boolean",
-    "decoded": "boolean",
-    "amount_sat": "Int64",
-    "fee_sat": "Int64",
-    "fee_ppm": "Float64",
-    "route_count": "Int64",
-    "route_fee_msat": "Int64",
-    "route_fee_ppm": "Float64",
-    "expiry_s": "Int64",
-    "network": "string",
-    "payee": "string",
-    "elapsed_s": "Float64",
-}
+from lnnotebook.schema import COMPARE_COLUMNS, METRIC_COLUMNS  # the result's columns and dtypes
 
 
 def compare(df: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +110,7 @@ def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
         for fee, amount, bad in zip(fee_sat, amount_sat, failed)
     ]
     elapsed = df["elapsed_s"] if "elapsed_s" in df.columns else pd.Series([None] * rows, dtype="Float64")
-    data = {
+    data: dict[str, Any] = {
         "provider": df["provider"].to_numpy(dtype=object),
         "failed": failed,
         "decoded": [invoice is not None for invoice in invoices],
@@ -162,10 +123,10 @@ def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
         "expiry_s": expiry,
         "network": network,
         "payee": payee,
-        "elapsed_s": pd.array(elapsed, dtype="Float64"),
+        "elapsed_s": elapsed.astype("Float64").array,
     }
     frame = pd.DataFrame(
-        {name: pd.array(data[name], dtype=dtype) for name, dtype in METRIC_COLUMNS.items()},
+        {name: pd.array(data[name], dtype=pandas_dtype(dtype)) for name, dtype in METRIC_COLUMNS.items()},
         index=df.index,
     )
     return frame

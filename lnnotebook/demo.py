@@ -91,7 +91,7 @@ class LnbitsFailed(RuntimeError):
 @contextlib.contextmanager
 def _providers() -> Iterator[list[Any]]:
     """Connected clients (see the module docstring); everything started here is stopped on exit."""
-    from lnnotebook.providers import connect
+    from lnnotebook.service import connect
 
     configured = configured_providers()
     with contextlib.ExitStack() as stack:
@@ -136,7 +136,7 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     except Exception as exc:  # installed but broken (start-up, first install, wallet setup): say so
         raise LnbitsFailed(f"LNbits is installed but did not start: {type(exc).__name__}: {exc}") from None
 
-    from lnnotebook.providers import connect
+    from lnnotebook.service import connect
 
     client = connect("lnbits", url=server.url, api_key=server.receiver.inkey)
     stack.callback(client.close)

@@ -182,7 +182,7 @@ def created_invoice_html(created: CreatedInvoice, *, now: datetime | None = None
             "response, so there is no QR code to show.</div>"
         )
     if created.note:
-        from lnnotebook.http import redact  # a note quoting a provider must not leak a credential
+        from lnnotebook.transport import redact  # a note quoting a provider must not leak a credential
 
         body += f'<div class="lnnotebook-note" style="margin-top:4px">Note: {e(redact(created.note))}</div>'
     return f'<div class="lnnotebook-created">{header}{body}</div>'

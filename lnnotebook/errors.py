@@ -1,13 +1,18 @@
-"""Errors raised when a BOLT11 invoice cannot be decoded.
+"""The root of lnnotebook's errors, and the errors raised when a BOLT11 invoice cannot be decoded.
 
-Every error is an ``InvoiceError`` (itself a ``ValueError``), so ``except ValueError`` keeps
-working; the subclasses say what kind of thing was wrong, and the message says it in words.
+Every error lnnotebook raises is an ``LnnotebookError``. A decoding error is an ``InvoiceError``
+(also a ``ValueError``, so ``except ValueError`` keeps working); the subclasses say what kind of
+thing was wrong, and the message says it in words.
 """
 
 from __future__ import annotations
 
 
-class InvoiceError(ValueError):
+class LnnotebookError(Exception):
+    """The root of every error lnnotebook raises."""
+
+
+class InvoiceError(LnnotebookError, ValueError):
     """The text is not a valid BOLT11 invoice. ``field`` names the part at fault when known."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

@@ -6,8 +6,12 @@ run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage retu
 by a leading apostrophe, as OWASP recommends: memos and descriptions come from strangers. A cell
 that itself starts with an apostrophe gets one more, so ``read_csv`` can undo it exactly.
 
-``read_csv`` knows the columns of ``decode_frame``, ``hops_frame``, ``create_invoices`` and
-``history`` frames and gives them back their dtypes; other columns are left to pandas.
+``read_csv`` gives an lnnotebook frame its dtypes and index back. Which kind of frame a file holds
+(``lnnotebook.schema.FRAMES``: ``decode_frame``, ``hops_frame``, ``create_invoices``, ``history``,
+``compare``...) is given as ``schema=``, or, by default, told from the header: it must be exactly the
+header ``to_csv`` writes for one kind (its index columns, then its columns). A header that matches no
+kind, or several, is an error naming its columns; ``schema=False`` reads any CSV with every column's
+dtype inferred (integers, then numbers, else text).
 """
 
 from __future__ import annotations
@@ -16,17 +20,24 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
+
+from lnnotebook.errors import LnnotebookError
+from lnnotebook.schema import FRAMES, FrameSchema
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
-_HOP_INDEX = ("route", "hop")
 _DEFAULT_INDEX_LABEL = "row"
+
+
+class SchemaError(LnnotebookError, ValueError):
+    """A CSV is not (exactly) the frame ``read_csv`` was asked for, or could be several."""
 
 
 def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> Path:
@@ -57,16 +68,29 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> P
     return target
 
 
-def read_csv(path: str | os.PathLike, **options: Any) -> pd.DataFrame:
-    """Read a CSV written by ``to_csv``, restoring the dtypes of lnnotebook's frames."""
+def read_csv(
+    path: str | os.PathLike,
+    schema: str | FrameSchema | Literal[False] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Read a CSV written by ``to_csv``, restoring the dtypes and index of lnnotebook's frames.
+
+    ``schema``: the kind of frame (a name in ``lnnotebook.schema.FRAMES`` or a ``FrameSchema``); its
+    columns get their dtypes, other columns are inferred. None: the kind whose header the file has
+    exactly (``SchemaError`` when none or several). False: no kind, every column inferred, the first
+    column the index. ``options`` go to ``pandas.read_csv``.
+    """
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", **options)
-    schema = _schema_for(frame.columns)
-    index_columns = _index_columns(frame.columns, schema)
+    header = [str(column) for column in frame.columns]
+    kind = _frame_schema(schema, header, path)
+    dtypes = kind.dtypes() if kind is not None else {}
+    width = _index_width(kind, header, path)
+    index_columns = header[:width]
     for column in frame.columns:
-        if column in index_columns and column not in schema:
+        if column in index_columns and column not in dtypes:
             frame[column] = _index_labels(frame[column])
         else:
-            frame[column] = _restore(frame[column], schema.get(column))
+            frame[column] = _restore(frame[column], dtypes.get(column))
     frame = frame.set_index(index_columns)
     if frame.index.nlevels == 1 and frame.index.name == _DEFAULT_INDEX_LABEL:
         frame.index.name = None
@@ -99,7 +123,7 @@ def neutralise(text: str) -> str:
 
 
 def _for_csv(df: pd.DataFrame, *, safe: bool) -> pd.DataFrame:
-    columns: dict[str, Any] = {}
+    columns: dict[Hashable, Any] = {}
     for name, series in df.items():
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
             columns[name] = _iso_utc(series)
@@ -152,26 +176,51 @@ def _whole_seconds(values: pd.Series) -> bool:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _schema_for(columns: pd.Index) -> dict[str, str]:
-    """Known dtypes for a frame with these columns."""
-    from lnnotebook.frames import HOP_COLUMNS, INVOICE_COLUMNS
+def _frame_schema(
+    schema: str | FrameSchema | Literal[False] | None, header: Sequence[str], path: str | os.PathLike
+) -> FrameSchema | None:
+    """The kind of frame to read ``header`` as (None: none, infer every column)."""
+    if schema is False:
+        return None
+    if isinstance(schema, FrameSchema):
+        return schema
+    if isinstance(schema, str):
+        if schema not in FRAMES:
+            raise SchemaError(f"read_csv: unknown schema {schema!r}; known: {', '.join(FRAMES)}")
+        return FRAMES[schema]
+    if schema is not None:
+        raise TypeError(
+            f"read_csv: schema must be a frame kind's name, a FrameSchema, None or False, got {schema!r}"
+        )
+    matches = [kind for kind in FRAMES.values() if kind.matches(header)]
+    if len(matches) == 1:
+        return matches[0]
+    columns = ", ".join(header)
+    if matches:
+        names = " and ".join(repr(kind.name) for kind in matches)
+        raise SchemaError(
+            f"read_csv({str(path)!r}): the header could be a {names} frame ({columns}); "
+            "pass schema= to say which"
+        )
+    raise SchemaError(
+        f"read_csv({str(path)!r}): the header ({columns}) is not the header of any lnnotebook frame "
+        f"({', '.join(FRAMES)}); pass schema='<kind>' to read it as one (its other columns inferred), "
+        "or schema=False to infer every column"
+    )
 
-    names = set(columns)
-    if {"pubkey", "short_channel_id"} <= names:
-        return {**HOP_COLUMNS, "route": "Int64", "hop": "Int64"}
-    if "provider" in names:
-        from lnnotebook.batch import provider_frame_dtypes
 
-        return provider_frame_dtypes()
-    return dict(INVOICE_COLUMNS)
-
-
-def _index_columns(columns: pd.Index, schema: Mapping[str, str]) -> list[str]:
-    """The leading columns ``to_csv`` wrote from the index: (invoice, route, hop) for hops, else one."""
-    names = list(columns)
-    if {"pubkey", "short_channel_id"} <= set(names) and tuple(names[1:3]) == _HOP_INDEX:
-        return names[:3]
-    return names[:1]
+def _index_width(kind: FrameSchema | None, header: list[str], path: str | os.PathLike) -> int:
+    """How many leading columns ``to_csv`` wrote from the index (one when there is no kind)."""
+    if kind is None:
+        return min(1, len(header))
+    width = kind.index_width(header)
+    if width is None:
+        wanted = ", ".join([*(["<index>"] if kind.free_levels != 0 else []), *kind.index])
+        raise SchemaError(
+            f"read_csv({str(path)!r}): a {kind.name!r} frame starts with its index ({wanted}); "
+            f"this header does not: {', '.join(header)}"
+        )
+    return width
 
 
 def _restore(values: pd.Series, dtype: str | None) -> pd.Series:
@@ -179,14 +228,14 @@ def _restore(values: pd.Series, dtype: str | None) -> pd.Series:
     if dtype is None:
         return _infer(text)
     if dtype.startswith("datetime64"):
-        return pd.to_datetime(text, utc=True, format="ISO8601").astype(dtype)
+        return pd.to_datetime(text, utc=True, format="ISO8601").astype(pandas_dtype(dtype))
     if dtype == "object":  # JSON containers (the providers' raw responses)
         return text.map(json.loads, na_action="ignore").astype(object)
     if dtype == "boolean":
         return text.map({"True": True, "False": False}, na_action="ignore").astype("boolean")
     if dtype in ("Int64", "Float64"):
-        return pd.to_numeric(text).astype(dtype)
-    return text.astype(dtype)
+        return pd.to_numeric(text).astype(pandas_dtype(dtype))
+    return text.astype(pandas_dtype(dtype))
 
 
 def _unneutralise(text: str) -> str:

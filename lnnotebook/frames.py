@@ -16,6 +16,10 @@ import pandas as pd
 
 from lnnotebook.decoding import ROW_FIELDS, InvoiceError, decode_rows, feature_names
 
+# The columns and dtypes live in lnnotebook.schema (re-exported for existing imports).
+from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS
+from lnnotebook.schema import INVOICE_COLUMNS as INVOICE_COLUMNS
+
 Errors = Literal["raise", "coerce"]
 
 # Seconds that fit in pandas' nanosecond timestamps (year 2262); later ones become NaT.
@@ -23,43 +27,6 @@ _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
 _CHUNK = 4096
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
-
-INVOICE_COLUMNS: dict[str, str] = {
-    "bolt11": "string",
-    "network": "string",
-    "amount_msat": "Int64",
-    "amount_sat": "Float64",
-    "timestamp": "Int64",
-    "created_at": "datetime64[ns, UTC]",
-    "expires_at": "datetime64[ns, UTC]",
-    "expiry": "Int64",
-    "payment_hash": "string",
-    "payment_secret": "string",
-    "description": "string",
-    "description_hash": "string",
-    "payee": "string",
-    "min_final_cltv_expiry": "Int64",
-    "fallback_addresses": "string",  # comma-separated; NA when there are none
-    "route_hint_count": "Int64",
-    "hop_count": "Int64",
-    "features": "string",  # comma-separated BOLT 9 names, unknown_<bit> otherwise
-    "feature_bits": "string",  # comma-separated bit numbers
-    "metadata": "string",
-    "signature": "string",
-    "warnings": "string",  # "; "-separated, NA when there are none
-    "error": "string",
-    "error_type": "string",
-}
-
-HOP_COLUMNS: dict[str, str] = {
-    "pubkey": "string",
-    "short_channel_id": "string",
-    "fee_base_msat": "Int64",
-    "fee_proportional_millionths": "Int64",
-    "cltv_expiry_delta": "Int64",
-    "error": "string",
-    "error_type": "string",
-}
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
 

@@ -1,12 +1,16 @@
-"""A SQLite ledger of every invoice a provider created, and of every failed attempt.
+"""The SQLite storage of every invoice a provider created, and of every failed attempt.
 
-An invoice the user cannot find again is lost money, so a provider client writes each invoice here
-(committed, WAL mode, ``synchronous=FULL``) before ``create_invoice`` returns it. Kernels die and two
+An invoice the user cannot find again is lost money, so each invoice is written here (committed, WAL
+mode, ``synchronous=FULL``) before ``create_invoice`` returns it: ``lnnotebook.service.connect`` gives
+each client the ledger as its recorder (``LedgerStore`` is a ``providers.base.Recorder``). Kernels die and two
 notebooks may write at once: every write is one short ``BEGIN IMMEDIATE`` transaction with a busy
 timeout and retries, and a connection is never carried across ``fork``.
 
 The default ledger is ``$LNNOTEBOOK_HOME/ledger.sqlite`` (``LNNOTEBOOK_HOME`` defaults to
 ``~/.lnnotebook``).
+
+This module is storage only: it imports nothing of the providers or the service. The public
+``lnnotebook.Ledger`` (``lnnotebook.service``) is this class with ``refresh()``, which asks providers.
 """
 
 from __future__ import annotations
@@ -16,17 +20,22 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
+
+from lnnotebook.errors import LnnotebookError
+from lnnotebook.schema import HISTORY_COLUMNS as HISTORY_COLUMNS  # re-exported for existing imports
+from lnnotebook.schema import STATUS_CHANGE_COLUMNS
 
 if TYPE_CHECKING:
-    from lnnotebook.providers.base import CreatedInvoice, Provider
+    from lnnotebook.providers.base import CreatedInvoice
 
-LedgerSpec = Union["Ledger", str, os.PathLike, bool, None]
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -57,30 +66,12 @@ CREATE TABLE IF NOT EXISTS status_changes (
 );
 """
 
-# Columns of ``history()`` before the decoded ones, with their dtypes.
-HISTORY_COLUMNS: dict[str, str] = {
-    "id": "Int64",
-    "provider": "string",
-    "provider_id": "string",
-    "bolt11": "string",
-    "amount_sat": "Int64",
-    "memo": "string",
-    "expiry": "Int64",
-    "fee_sat": "Int64",
-    "status": "string",
-    "created_at": "datetime64[ns, UTC]",
-    "updated_at": "datetime64[ns, UTC]",
-    "note": "string",
-    "raw": "object",  # the provider's response as a dict, secrets removed
-    "error": "string",
-    "error_type": "string",
-}
-
+_Store = TypeVar("_Store", bound="LedgerStore")
 _BUSY_RETRIES = 8
 _BUSY_TIMEOUT_S = 30.0
 
 
-class LedgerError(RuntimeError):
+class LedgerError(LnnotebookError, RuntimeError):
     """The ledger could not be written. ``invoice`` holds the record that was not saved, if any."""
 
     def __init__(self, message: str, invoice: CreatedInvoice | None = None) -> None:
@@ -108,7 +99,7 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-class Ledger:
+class LedgerStore:
     """The invoices a provider returned, and failed attempts, in one SQLite file.
 
     One object may be shared by threads (writes are serialised by a lock); other processes open
@@ -126,7 +117,7 @@ class Ledger:
         self._with_retries(lambda connection: connection.executescript(_SCHEMA), transaction=False)
 
     def __repr__(self) -> str:
-        return f"<Ledger {str(self.path)!r}>"
+        return f"<{type(self).__name__} {str(self.path)!r}>"
 
     # --- connection and writes -------------------------------------------------------------------
 
@@ -146,7 +137,7 @@ class Ledger:
             self._connection_, self._pid = connection, os.getpid()
         return self._connection_
 
-    def _with_retries(self, work, *, transaction: bool = True):
+    def _with_retries(self, work: Callable[[sqlite3.Connection], _T], *, transaction: bool = True) -> _T:
         """Run ``work(connection)`` (in one IMMEDIATE transaction) retrying while the file is busy."""
         delay = 0.01
         for attempt in range(_BUSY_RETRIES):
@@ -177,7 +168,7 @@ class Ledger:
                 self._connection_.close()
             self._connection_ = None
 
-    def __enter__(self) -> Ledger:
+    def __enter__(self: _Store) -> _Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -305,11 +296,20 @@ class Ledger:
         return self._with_retries(update)
 
     def note_status(self, provider: str, provider_id: str, status: str) -> bool:
-        """Record a status a provider reported for one of its invoices, if the ledger has it."""
-        found = self._query(
-            "SELECT id FROM invoices WHERE provider = ? AND provider_id = ?", (provider, provider_id)
-        )
-        return bool(len(found)) and self.set_status(int(found.iloc[0, 0]), status)
+        """Record a status a provider reported for one of its invoices, if the ledger has it.
+
+        A failed write raises ``LedgerError``.
+        """
+        try:
+            found = self._query(
+                "SELECT id FROM invoices WHERE provider = ? AND provider_id = ?", (provider, provider_id)
+            )
+            return bool(len(found)) and self.set_status(int(found["id"].iloc[0]), status)
+        except sqlite3.Error as error:
+            raise LedgerError(
+                f"{provider}: could not note status {status!r} of invoice {provider_id} in the ledger "
+                f"{self.path}: {error}"
+            ) from error
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -356,10 +356,13 @@ class Ledger:
         frame = self._query(
             "SELECT invoice_id, old_status, new_status, changed_at FROM status_changes ORDER BY rowid"
         )
-        typed = {"invoice_id": "Int64", "old_status": "string", "new_status": "string"}
-        for column, dtype in typed.items():
-            frame[column] = frame[column].astype(dtype)
-        frame["changed_at"] = pd.to_datetime(frame["changed_at"], utc=True, format="ISO8601")
+        for column, dtype in STATUS_CHANGE_COLUMNS.items():
+            if dtype.startswith("datetime"):
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(
+                    pandas_dtype(dtype)
+                )
+            else:
+                frame[column] = frame[column].astype(pandas_dtype(dtype))
         return frame
 
     def integrity_check(self) -> str:
@@ -367,113 +370,15 @@ class Ledger:
             lambda connection: connection.execute("PRAGMA integrity_check").fetchone()[0], transaction=False
         )
 
-    # --- refreshing ----------------------------------------------------------------------------
-
-    def refresh(self, providers: Mapping[str, Provider] | Iterable[Provider] | None = None) -> pd.DataFrame:
-        """Ask each provider for the status of the pending invoices and record what changed.
-
-        ``providers``: clients to ask (a list, or a name -> client mapping); a provider not given is
-        connected by name from ``LNNOTEBOOK_*`` environment variables. Returns one row per pending
-        invoice asked about: ``id``, ``provider``, ``provider_id``, ``old_status``, ``status``,
-        ``changed``, and ``error`` when the provider could not answer (the invoice stays pending).
-        """
-        from lnnotebook.providers import connect
-        from lnnotebook.providers.errors import ProviderError
-
-        if providers is None:
-            clients: dict[str, Provider] = {}
-        elif isinstance(providers, Mapping):
-            clients = dict(providers)
-        else:
-            clients = {client.name: client for client in providers}
-        pending = self._query(
-            "SELECT id, provider, provider_id, status FROM invoices "
-            "WHERE status = 'pending' AND provider_id IS NOT NULL ORDER BY id"
-        )
-        opened: list[Provider] = []
-        unconnectable: dict[str, ProviderError] = {}  # connected once per provider, not per invoice
-        rows: list[dict[str, Any]] = []
-        try:
-            for invoice_id, provider, provider_id, old_status in pending.itertuples(index=False):
-                row = {
-                    "id": invoice_id,
-                    "provider": provider,
-                    "provider_id": provider_id,
-                    "old_status": old_status,
-                }
-                try:
-                    client = clients.get(provider)
-                    if client is None and provider not in unconnectable:
-                        try:
-                            client = clients[provider] = connect(provider, ledger=self)
-                            opened.append(client)
-                        except ProviderError as error:
-                            unconnectable[provider] = error
-                    if client is None:
-                        raise unconnectable[provider]
-                    status = client.invoice_status(provider_id)
-                except ProviderError as error:
-                    row.update(status=old_status, changed=False, error=str(error))
-                else:
-                    # invoice_status() has already noted the change if the client writes here too
-                    self.set_status(int(invoice_id), status)
-                    row.update(status=status, changed=status != old_status, error=None)
-                rows.append(row)
-        finally:
-            for client in opened:
-                client.close()
-        frame = pd.DataFrame.from_records(
-            rows, columns=["id", "provider", "provider_id", "old_status", "status", "changed", "error"]
-        )
-        dtypes = {"id": "Int64", "changed": "boolean"}
-        return frame.astype({column: dtypes.get(column, "string") for column in frame.columns})
-
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column, dtype in HISTORY_COLUMNS.items():
         if dtype.startswith("datetime"):
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(dtype)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").astype(
+                pandas_dtype(dtype)
+            )
         elif dtype == "object":
             frame[column] = frame[column].map(json.loads, na_action="ignore").astype(object)
         else:
-            frame[column] = frame[column].astype(dtype)
+            frame[column] = frame[column].astype(pandas_dtype(dtype))
     return frame
-
-
-_ledgers: dict[Path, Ledger] = {}
-_ledgers_lock = threading.Lock()
-
-
-def get_ledger(spec: LedgerSpec = None) -> Ledger | None:
-    """The ledger a client should write to: None -> the default, False -> none, a path or a Ledger."""
-    if spec is False:
-        return None
-    if isinstance(spec, Ledger):
-        return spec
-    if spec is None or spec is True:
-        path = default_ledger_path()
-    elif isinstance(spec, (str, os.PathLike)):
-        path = Path(spec).expanduser()
-    else:
-        raise TypeError(f"ledger must be a Ledger, a path, or False; got {type(spec).__name__}")
-    key = path.resolve()
-    with _ledgers_lock:
-        ledger = _ledgers.get(key)
-        if ledger is None:
-            ledger = _ledgers[key] = Ledger(path)
-        return ledger
-
-
-def history(ledger: LedgerSpec = None, **filters: Any) -> pd.DataFrame:
-    """Every invoice in the ledger with the decoded invoice columns joined.
-
-    Filters: ``provider``, ``status`` (a value or a list), ``since``, ``until`` (creation time),
-    ``failures`` (False to leave out failed attempts).
-    """
-    from lnnotebook.batch import join_decoded
-
-    if ledger is False:
-        raise ValueError("history() reads a ledger: pass a Ledger, a path, or None for the default one")
-    source = get_ledger(ledger)
-    assert source is not None
-    return join_decoded(source.invoices(**filters))

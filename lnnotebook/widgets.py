@@ -50,15 +50,16 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from lnnotebook.batch import create_invoices
 from lnnotebook.comparison import compare
 from lnnotebook.display import created_invoice_html, error_html
+from lnnotebook.errors import LnnotebookError
 from lnnotebook.frames import decode_frame, hops_frame
-from lnnotebook.http import redact
 from lnnotebook.ledger import LedgerError
 from lnnotebook.providers.base import CreatedInvoice, Provider
 from lnnotebook.providers.errors import ProviderError
 from lnnotebook.sandbox import Sandbox
+from lnnotebook.service import create_invoices
+from lnnotebook.transport import redact
 
 ProvidersSpec = None | Sandbox | Provider | str | Iterable[Provider | str]
 
@@ -114,7 +115,7 @@ class ProviderPool:
         """The client behind ``label``, connecting a provider given by name on first use."""
         client = self._clients.get(label)
         if client is None:
-            from lnnotebook.providers import connect
+            from lnnotebook.service import connect
 
             client = connect(self._names[label])
             self._opened.append(client)
@@ -169,7 +170,7 @@ def _styled(widget: widgets.Widget, css_class: str) -> widgets.Widget:
     return widget
 
 
-class FormInputError(ValueError):
+class FormInputError(LnnotebookError, ValueError):
     """A field of a widget holds something that cannot be sent; shown as its message alone."""
 
 
@@ -388,7 +389,7 @@ class Dashboard(widgets.VBox):
         self.sandbox: Sandbox | None = pool.sandbox
         self.frame: pd.DataFrame | None = None
         self.table: pd.DataFrame | None = None
-        self.figure = None
+        self.figure: Any = None  # a matplotlib Figure once drawn (matplotlib loads on first draw)
         self.providers = _styled(
             widgets.SelectMultiple(
                 options=pool.labels,

@@ -75,7 +75,7 @@ def check_demo_output(
     assert (invoices["invoice_amount_sat"] == invoices["amount_sat"]).all()
     assert invoices["description"].str.startswith("lnnotebook demo: ").all()
 
-    hops = ln.read_csv(out / "hops.csv")
+    hops = ln.read_csv(out / "hops.csv", schema="hops_frame")  # hops with a provider column added
     assert len(hops) == invoices["hop_count"].sum()
     assert set(hops["provider"]) <= set(providers)
     assert hops.index.names == ["invoice", "route", "hop"]

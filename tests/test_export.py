@@ -37,9 +37,9 @@ def every_kind_of_input() -> list:
     return texts
 
 
-def roundtrip(frame: pd.DataFrame, path: Path, **options) -> pd.DataFrame:
+def roundtrip(frame: pd.DataFrame, path: Path, schema=None, **options) -> pd.DataFrame:
     ln.to_csv(frame, path, **options)
-    return ln.read_csv(path)
+    return ln.read_csv(path, schema=schema)
 
 
 def test_decode_frame_roundtrips_exactly(tmp_path: Path) -> None:
@@ -117,7 +117,10 @@ def test_unknown_columns_are_inferred(tmp_path: Path) -> None:
         {"count": pd.array([1, None], dtype="Int64"), "ratio": pd.array([0.5, None], dtype="Float64")}
     )
     frame["note"] = pd.array(["-x", None], dtype="string")
-    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv"), frame)
+    pd.testing.assert_frame_equal(roundtrip(frame, tmp_path / "other.csv", schema=False), frame)
+    # Without schema=False a header that is no lnnotebook frame's is an error that names it.
+    with pytest.raises(ln.SchemaError, match=r"the header \(row, count, ratio, note\) is not the header"):
+        ln.read_csv(tmp_path / "other.csv")
 
 
 def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
@@ -142,3 +145,51 @@ def test_writing_never_changes_the_process_umask(tmp_path: Path, monkeypatch) ->
 
     monkeypatch.setattr(os, "umask", refuse)
     ln.to_csv(frame, tmp_path / "new.csv")
+
+
+def test_an_explicit_schema_types_its_columns_and_infers_the_others(tmp_path: Path) -> None:
+    hops = ln.hops_frame(every_kind_of_input(), errors="coerce")
+    with_provider = hops.assign(provider=pd.array(["lnpay"] * len(hops), dtype="string"), fee=1)
+    ln.to_csv(with_provider, tmp_path / "hops.csv")
+    with pytest.raises(ln.SchemaError, match="is not the header of any lnnotebook frame"):
+        ln.read_csv(tmp_path / "hops.csv")  # not exactly a hops_frame: told, not guessed
+    back = ln.read_csv(tmp_path / "hops.csv", schema="hops_frame")
+    expected = with_provider.assign(fee=pd.array([1] * len(hops), dtype="Int64"))
+    pd.testing.assert_frame_equal(back, expected)
+
+    frame = ln.decode_frame(every_kind_of_input(), errors="coerce", strict=False)
+    subset = frame[["bolt11", "amount_sat", "created_at"]]
+    ln.to_csv(subset, tmp_path / "subset.csv")
+    pd.testing.assert_frame_equal(ln.read_csv(tmp_path / "subset.csv", schema="decode_frame"), subset)
+    with pytest.raises(ln.SchemaError, match="unknown schema 'decoded'; known: decode_frame, hops_frame"):
+        ln.read_csv(tmp_path / "subset.csv", schema="decoded")
+    with pytest.raises(ln.SchemaError, match="a 'compare' frame starts with its index \\(provider\\)"):
+        ln.read_csv(tmp_path / "subset.csv", schema="compare")
+
+
+def test_an_ambiguous_header_is_an_error_naming_the_kinds_and_columns(tmp_path: Path) -> None:
+    from lnnotebook.schema import FRAMES, FrameSchema, register_frame, unregister_frame
+
+    frame = ln.decode_frame(every_kind_of_input()[:3], errors="coerce", strict=False)
+    path = ln.to_csv(frame, tmp_path / "invoices.csv")
+    # A third-party kind with the very columns of decode_frame makes the header ambiguous.
+    register_frame(FrameSchema("my_invoices", dict(FRAMES["decode_frame"].columns)))
+    try:
+        with pytest.raises(ln.SchemaError) as caught:
+            ln.read_csv(path)
+        message = str(caught.value)
+        assert "could be a 'decode_frame' and 'my_invoices' frame" in message
+        assert "(row, bolt11, network, amount_msat" in message and "pass schema= to say which" in message
+        pd.testing.assert_frame_equal(ln.read_csv(path, schema="decode_frame"), frame)
+    finally:
+        unregister_frame("my_invoices")
+    pd.testing.assert_frame_equal(ln.read_csv(path), frame)
+    with pytest.raises(ValueError, match="one of lnnotebook's own frame schemas"):
+        unregister_frame("decode_frame")
+
+
+def test_a_compare_table_roundtrips_exactly(tmp_path: Path) -> None:
+    with ln.sandbox(providers=["lnpay", "barkd"]) as sb:
+        frame = ln.create_invoices(sb.providers(ledger=False), 1_000, "compare", repeat=2)
+    table = ln.compare(frame)
+    pd.testing.assert_frame_equal(roundtrip(table, tmp_path / "compare.csv"), table)

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.ledger import Ledger, LedgerError
+from lnnotebook.ledger import LedgerError
+from lnnotebook.service import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,7 +155,7 @@ def test_refresh_keeps_pending_when_the_provider_cannot_answer(sb, tmp_path: Pat
 
 
 def test_refresh_tries_an_unconfigured_provider_once(sb, tmp_path: Path, monkeypatch) -> None:
-    import lnnotebook.providers
+    import lnnotebook.service
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     client = sb.connect("barkd", ledger=ledger)
@@ -164,9 +165,9 @@ def test_refresh_tries_an_unconfigured_provider_once(sb, tmp_path: Path, monkeyp
         if variable.startswith("LNNOTEBOOK_BARKD_"):
             monkeypatch.delenv(variable)
     calls = []
-    real_connect = lnnotebook.providers.connect
+    real_connect = lnnotebook.service.connect
     monkeypatch.setattr(
-        lnnotebook.providers, "connect", lambda *a, **k: calls.append(a) or real_connect(*a, **k)
+        lnnotebook.service, "connect", lambda *a, **k: calls.append(a) or real_connect(*a, **k)
     )
     changes = ledger.refresh([])  # barkd is not given and has no token in the environment
     assert calls == [("barkd",)]
@@ -249,7 +250,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from datetime import datetime, timezone
-    from lnnotebook.ledger import Ledger
+    from lnnotebook.service import Ledger
     from lnnotebook.providers.base import CreatedInvoice
     from lnnotebook.synthetic import generate_invoices
     worker, count, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]

@@ -85,7 +85,7 @@ def private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def client(lnbits: LnbitsServer, receiver: Wallet, private_home: None) -> Iterator[LnbitsProvider]:
     with _connect(lnbits, receiver.inkey) as connected:
-        assert connected.ledger is not None and str(connected.ledger.path).startswith(
+        assert isinstance(connected.recorder, ln.Ledger) and str(connected.recorder.path).startswith(
             os.environ["LNNOTEBOOK_HOME"]
         )
         yield connected

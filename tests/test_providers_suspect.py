@@ -17,8 +17,8 @@ import pytest
 
 import lnnotebook as ln
 from lnnotebook.encoding import encode_invoice
-from lnnotebook.ledger import Ledger
 from lnnotebook.providers.errors import SuspectInvoiceError
+from lnnotebook.service import Ledger
 
 KEY = "11" * 32
 

@@ -152,7 +152,7 @@ def test_invoice_created_but_not_saved_is_still_shown(sb, monkeypatch):
         def record(self, invoice):
             raise ln.LedgerError("could not save the invoice: disk I/O error", invoice)
 
-    monkeypatch.setattr(client, "ledger", FullDisk())
+    monkeypatch.setattr(client, "recorder", FullDisk())
     form = ln.widgets.invoice_form([client])
     form.create_button.click()
     assert form.error == "lnpay: LedgerError: could not save the invoice: disk I/O error"
@@ -312,3 +312,8 @@ def test_widgets_are_imported_only_on_use():
         "assert callable(ln.widgets.invoice_form) and 'ipywidgets' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_form_input_errors_share_the_root_and_stay_value_errors():
+    assert issubclass(widgets.FormInputError, ln.LnnotebookError)
+    assert issubclass(widgets.FormInputError, ValueError)

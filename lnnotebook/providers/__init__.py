@@ -1,4 +1,4 @@
-"""Invoice provider clients: ``connect(name, **options)``.
+"""Invoice provider clients and their registry (``lnnotebook.connect`` builds them: ``lnnotebook.service``).
 
 Adding a provider means one module here with one ``Provider`` subclass, plus one line in ``REGISTRY``
 (name -> "module:Class", imported on first use so ``import lnnotebook`` stays cheap). Third-party code
@@ -8,7 +8,7 @@ can call ``register_provider`` instead.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lnnotebook.providers.errors import ConfigurationError
 
@@ -25,7 +25,7 @@ REGISTRY: dict[str, str] = {
 
 
 def register_provider(name: str, provider: type[Provider] | str) -> None:
-    """Make ``connect(name)`` build ``provider`` (a class or a "module:Class" string)."""
+    """Make ``lnnotebook.connect(name)`` build ``provider`` (a class or a "module:Class" string)."""
     REGISTRY[name] = (
         provider if isinstance(provider, str) else f"{provider.__module__}:{provider.__qualname__}"
     )
@@ -43,13 +43,8 @@ def provider_class(name: str) -> type[Provider]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def connect(name: str, **options: Any) -> Provider:
-    """A client for provider ``name``; options come from keywords or ``LNNOTEBOOK_<PROVIDER>_<OPTION>``."""
-    return provider_class(name)(**options)
-
-
 def provider_names() -> list[str]:
     return sorted(REGISTRY)
 
 
-__all__ = ["REGISTRY", "connect", "provider_class", "provider_names", "register_provider"]
+__all__ = ["REGISTRY", "provider_class", "provider_names", "register_provider"]

@@ -1,11 +1,15 @@
-"""The provider client base class and the CreatedInvoice record.
+"""The provider client base class, the CreatedInvoice record and the Recorder a client reports to.
 
 A provider client is one module in ``lnnotebook/providers/`` with one ``Provider`` subclass that
 declares its options and implements ``_create``, ``_status`` and (optionally) ``receive_fee``.
-Everything shared lives here: option resolution (keyword arguments, then ``LNNOTEBOOK_<PROVIDER>_<OPTION>``),
-input validation, the HTTP session and its retry policy, mapping HTTP failures to ``ProviderError``
-subclasses, and secret redaction. ``_finalise`` is the single place a created invoice passes through
-before ``create_invoice`` returns it (the future ledger hooks in there).
+Everything shared lives here: option resolution (keyword arguments, then ``LNNOTEBOOK_<PROVIDER>_<OPTION>``)
+and input validation; every HTTP concern (session, retries, error mapping, redaction) is the client's
+``Transport`` (``lnnotebook.transport``).
+
+A client persists nothing itself. It reports to an injected ``Recorder`` (``recorder=None``: nothing is
+recorded): ``lnnotebook.connect`` (``lnnotebook.service``) injects the ledger, so that every invoice a
+provider returns is committed before ``create_invoice`` returns it. ``_finalise`` is the single place
+a created invoice passes through on its way out.
 """
 
 from __future__ import annotations
@@ -13,43 +17,33 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import email.utils
-import json
 import logging
 import operator
-import sqlite3
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import requests
 
 from lnnotebook.decoding import Invoice, decode
-from lnnotebook.errors import InvoiceError
-from lnnotebook.http import (
-    REDACTED,
-    check_base_url,
-    make_session,
-    redact,
-    redact_data,
-    register_secrets,
-    unregister_secrets,
-)
-from lnnotebook.ledger import Ledger, LedgerError, LedgerSpec, get_ledger
-from lnnotebook.options import Option, env_var, resolve_options
+from lnnotebook.errors import InvoiceError, LnnotebookError
+from lnnotebook.options import Option, resolve_options
 from lnnotebook.providers.errors import (
-    AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
-    NotFoundError,
     ProviderError,
-    ProviderUnavailableError,
-    RateLimitError,
     SuspectInvoiceError,
     UnexpectedResponseError,
+)
+from lnnotebook.transport import (
+    REDACTED,
+    Transport,
+    default_error_class,
+    default_error_message,
+    redact,
+    redact_data,
 )
 
 _log = logging.getLogger(__name__)
@@ -63,7 +57,7 @@ SECRET_FIELDS = frozenset({"payment_preimage", "preimage", "token", "api_key", "
 COMMON_OPTIONS: tuple[Option, ...] = (
     Option("connect_timeout", float, 3.05, help="seconds to establish a connection"),
     Option("read_timeout", float, 20.0, help="seconds to wait for response data"),
-    Option("retries", int, 3, help="retries for safe requests (see lnnotebook.http)"),
+    Option("retries", int, 3, help="retries for safe requests (see lnnotebook.transport)"),
     Option("backoff", float, 0.3, help="urllib3 backoff_factor between retries"),
     Option("allow_insecure", bool, False, help="allow plain http:// to non-loopback hosts"),
 )
@@ -96,8 +90,37 @@ class CreatedInvoice:
         return created_invoice_html(self)
 
 
+class Recorder(Protocol):
+    """Where a client reports what happened (the ledger is one). A recorder that cannot save raises an
+    ``LnnotebookError``; from ``record`` it must carry the invoice (``LedgerError.invoice``), because
+    the invoice exists at the provider and must never be lost."""
+
+    def record(self, invoice: CreatedInvoice, *, error: BaseException | None = None) -> object:
+        """Keep an invoice the provider created (``error``: what is wrong with it), durably."""
+        ...
+
+    def record_failure(
+        self,
+        provider: str,
+        error: BaseException,
+        *,
+        amount_sat: Any = None,
+        memo: Any = None,
+        expiry: Any = None,
+    ) -> object:
+        """Keep a failed create attempt with its (redacted) error."""
+        ...
+
+    def note_status(self, provider: str, provider_id: str, status: str) -> object:
+        """Keep a status the provider reported for one of its invoices."""
+        ...
+
+
 class Provider(ABC):
-    """A client for one invoice provider. Create with ``lnnotebook.connect(name, **options)``."""
+    """A client for one invoice provider. Create with ``lnnotebook.connect(name, **options)``.
+
+    Built directly (``BarkdProvider(token=...)``) a client records nothing unless given a ``recorder``.
+    """
 
     name: ClassVar[str]
     default_url: ClassVar[str | None] = None
@@ -109,7 +132,14 @@ class Provider(ABC):
     idempotent_create: ClassVar[bool] = False  # True only with an idempotency key on every POST
     retry_statuses: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
 
-    def __init__(self, *, ledger: LedgerSpec = None, **options: Any) -> None:
+    def __init__(self, *, recorder: Recorder | None = None, **options: Any) -> None:
+        if "ledger" in options:
+            raise ConfigurationError(
+                "ledger= is an option of lnnotebook.connect(); a client built directly takes recorder= "
+                "(e.g. a lnnotebook.Ledger), or records nothing",
+                provider=self.name,
+                field="ledger",
+            )
         specs = (Option("url", str, self.default_url, required=True), *self.options, *COMMON_OPTIONS)
         self.config: dict[str, Any] = _Options(
             resolve_options(self.name, specs, options), secret=[spec.name for spec in specs if spec.secret]
@@ -118,10 +148,9 @@ class Provider(ABC):
             str(self.config[spec.name]) for spec in specs if spec.secret and self.config[spec.name]
         )
         self._secrets += tuple(self._derived_secrets())
-        register_secrets(self._secrets)
         self._closed = False
-        # Every invoice this client creates is saved here before create_invoice returns it.
-        self.ledger: Ledger | None = get_ledger(ledger)
+        # Told about every invoice this client creates before create_invoice returns it.
+        self.recorder: Recorder | None = recorder
         try:
             self._setup()
         except BaseException:
@@ -130,19 +159,23 @@ class Provider(ABC):
 
     def _setup(self) -> None:
         self.url = self.config["url"].rstrip("/")
-        problem = check_base_url(self.url, allow_insecure=self.config["allow_insecure"])
-        if problem:
-            raise ConfigurationError(
-                f"option 'url' ({env_var(self.name, 'url')}): {problem}", provider=self.name, field="url"
-            )
-        self.timeout = (self.config["connect_timeout"], self.config["read_timeout"])
-        self.session = make_session(
+        self.transport = Transport(
+            self.name,
+            self.url,
+            connect_timeout=self.config["connect_timeout"],
+            read_timeout=self.config["read_timeout"],
             retries=self.config["retries"],
             backoff=self.config["backoff"],
             retry_statuses=self.retry_statuses,
             retry_post=self.idempotent_create,
-            user_agent=f"lnnotebook ({self.name})",
+            allow_insecure=self.config["allow_insecure"],
+            secrets=self._secrets,
+            # Bound methods: a subclass's overrides apply.
+            error_class=self._error_class,
+            error_message=self._error_message,
         )
+        self.session: requests.Session = self.transport.session
+        self.timeout = self.transport.timeout
         self._authenticate(self.session)
 
     # --- what a provider module implements -----------------------------------------------------
@@ -167,25 +200,11 @@ class Provider(ABC):
 
     def _error_message(self, body: Any, text: str) -> str:
         """The provider's own message from an error body (override for provider formats)."""
-        if isinstance(body, Mapping):
-            for key in ("message", "error", "detail"):
-                if isinstance(body.get(key), str) and body[key]:
-                    return body[key]
-        return text.strip()[:300] or "(empty body)"
+        return default_error_message(body, text)
 
     def _error_class(self, status: int, message: str, action: str) -> type[ProviderError]:
         """Which ProviderError subclass a failed HTTP status means (override for quirks)."""
-        if status in (401, 403):
-            return AuthenticationError
-        if status == 429:
-            return RateLimitError
-        if status == 404:
-            return NotFoundError
-        if 400 <= status < 500:
-            return InvalidRequestError
-        if status >= 500:
-            return ProviderUnavailableError
-        return UnexpectedResponseError
+        return default_error_class(status, message, action)
 
     def receive_fee(self, amount_sat: int) -> int | None:
         """The provider's receive-fee estimate in sats, or None when it offers none."""
@@ -213,16 +232,16 @@ class Provider(ABC):
         try:
             created = self._create(amount_sat, memo, expiry, **provider_specific)
         except SuspectInvoiceError as error:  # created, yet wrong: keep it, with what is wrong
-            if self.ledger is not None:
-                self.ledger.record(error.invoice, error=error)
+            if self.recorder is not None:
+                self.recorder.record(error.invoice, error=error)
             raise
         except ProviderError as error:
-            if self.ledger is not None:
+            if self.recorder is not None:
                 try:
-                    self.ledger.record_failure(
+                    self.recorder.record_failure(
                         self.name, error, amount_sat=amount_sat, memo=memo, expiry=expiry
                     )
-                except LedgerError as unsaved:  # the provider's error is what the caller must see
+                except LnnotebookError as unsaved:  # the provider's error is what the caller must see
                     _log.warning("%s", unsaved)
             raise
         return self._finalise(created)
@@ -248,26 +267,18 @@ class Provider(ABC):
             )
         status = self._status(identifier.strip())
         assert status in STATUSES, status
-        if self.ledger is not None:
+        if self.recorder is not None:
             try:
-                self.ledger.note_status(self.name, identifier.strip(), status)
-            except sqlite3.Error as error:  # the provider answered; its answer matters more than our note
-                _log.warning(
-                    "%s: could not note status %r of %s in %s: %s",
-                    self.name,
-                    status,
-                    identifier.strip(),
-                    self.ledger.path,
-                    error,
-                )
+                self.recorder.note_status(self.name, identifier.strip(), status)
+            except LnnotebookError as error:  # the provider answered; its answer matters more than our note
+                _log.warning("%s", error)
         return status
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            unregister_secrets(self._secrets)
-            if hasattr(self, "session"):
-                self.session.close()
+            if hasattr(self, "transport"):
+                self.transport.close()
 
     def __enter__(self) -> Provider:
         return self
@@ -280,18 +291,19 @@ class Provider(ABC):
             self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} url={redact(self.url, self._secrets)!r}>"
+        url = getattr(self, "url", None) or self.config.get("url")
+        return f"<{type(self).__name__} {self.name!r} url={redact(str(url), self._secrets)!r}>"
 
     # --- helpers for provider modules ----------------------------------------------------------
 
     def _finalise(self, invoice: CreatedInvoice) -> CreatedInvoice:
-        """The one place every created invoice passes through before it is returned: the ledger.
+        """The one place every created invoice passes through before it is returned: the recorder.
 
-        A failed ledger write raises ``LedgerError`` carrying the invoice, so it is never silently
-        unrecorded.
+        A failed write raises (``LedgerError`` from the ledger) carrying the invoice, so it is never
+        silently unrecorded.
         """
-        if self.ledger is not None:
-            self.ledger.record(invoice)
+        if self.recorder is not None:
+            self.recorder.record(invoice)
         return invoice
 
     def _record(self, *, raw: Any, **fields: Any) -> CreatedInvoice:
@@ -332,63 +344,9 @@ class Provider(ABC):
         headers: Mapping[str, str] | None = None,
     ) -> tuple[requests.Response, Any]:
         """Send one request; return (response, decoded JSON body) or raise a ProviderError."""
-        shown = f"{method} {self._redact(path)}"
-        failure: str | None = None
-        try:
-            response = self.session.request(
-                method, self.url + path, json=json_body, params=params, headers=headers, timeout=self.timeout
-            )
-        except requests.exceptions.RequestException as exc:
-            failure = self._describe_exception(exc)
-        if failure is not None:
-            # Raised outside the except block: the requests exception (its text holds the full URL,
-            # which can hold keys) must not ride along as __context__.
-            raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.name)
-        if response.status_code not in tuple(ok):
-            raise self._http_error(response, action, shown)
-        body, valid = _json_or_invalid(response)
-        if not valid:
-            snippet = self._redact(response.text)[:120]  # redact first: a cut can split a secret
-            raise UnexpectedResponseError(
-                f"{action}: {shown} returned HTTP {response.status_code} with a body that is not valid JSON: "
-                f"{snippet!r}",
-                provider=self.name,
-                status=response.status_code,
-            )
-        return response, body
-
-    def _http_error(self, response: requests.Response, action: str, shown: str) -> ProviderError:
-        text = response.text
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
-        # The text is redacted before _error_message may cut it short (a cut secret would no longer
-        # match), and the message again after (it may come from the parsed body).
-        message = self._redact(self._error_message(body, self._redact(text)))
-        status = response.status_code
-        error_class = self._error_class(status, message, action)
-        full = f"{action}: {shown} returned HTTP {status}: {message}"
-        if error_class is RateLimitError:
-            retry_after = _parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                full += f" (retry after {retry_after:g} s)"
-            return RateLimitError(
-                full, provider=self.name, status=status, provider_message=message, retry_after=retry_after
-            )
-        return error_class(full, provider=self.name, status=status, provider_message=message)
-
-    def _describe_exception(self, exc: requests.exceptions.RequestException) -> str:
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            kind = f"connection timed out after {self.timeout[0]:g} s"
-        elif isinstance(exc, requests.exceptions.ReadTimeout):
-            kind = f"no response within {self.timeout[1]:g} s (read timeout)"
-        elif isinstance(exc, requests.exceptions.ConnectionError):
-            kind = "connection failed"
-        else:
-            kind = type(exc).__name__
-        detail = self._redact(str(exc))
-        return f"{kind} ({type(exc).__name__}: {detail[:300]})"
+        return self.transport.request(
+            method, path, action=action, ok=ok, json_body=json_body, params=params, headers=headers
+        )
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -469,13 +427,6 @@ class Provider(ABC):
         raise UnexpectedResponseError(f"{action}: response {problem}", provider=self.name, field=key)
 
 
-def _json_or_invalid(response: requests.Response) -> tuple[Any, bool]:
-    try:
-        return response.json(), True
-    except ValueError:
-        return None, False
-
-
 def whole_number(value: Any) -> int | None:
     """``value`` as an int if it is an integer (int, numpy integers; not bool, not float), else None."""
     if isinstance(value, bool):
@@ -520,21 +471,6 @@ class _Options(dict):
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def hex_or_bytes_to_hex(value: Any, *, length: int, provider: str, field: str) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lnnotebook.errors import LnnotebookError
 
-class ProviderError(Exception):
+
+class ProviderError(LnnotebookError):
     """Base class: something went wrong talking to (or configuring) an invoice provider."""
 
     def __init__(

@@ -147,7 +147,7 @@ class Sandbox:
 
     def connect(self, name: str, **overrides: Any) -> Provider:
         """A client for the emulator; ``overrides`` replace or add connect() options."""
-        from lnnotebook.providers import connect
+        from lnnotebook.service import connect
 
         client = connect(name, **{**self.options(name), **overrides})
         self._clients.append(client)
