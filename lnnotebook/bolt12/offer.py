@@ -59,11 +59,13 @@ OFFER_FEATURE_NAMES: dict[int, str] = {}
 
 # ISO 4217 minor units where they are not 2 (offer amounts in a currency count its minor units).
 _CURRENCY_EXPONENTS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    code: exponent
+    for exponent, codes in (
+        (0, "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"),
+        (3, "BHD IQD JOD KWD LYD OMR TND"),
+        (4, "CLF UYW"),
+    )
+    for code in codes.split()
 }
 
 OFFER_TYPES = {
@@ -246,7 +248,9 @@ def _read_chains(value: bytes, problems: _Problems) -> tuple[str, ...]:
             field="offer_chains",
         )
     if not value:
-        problems.rule("offer_chains is present but lists no chain, so no invoice can be requested", "offer_chains")
+        problems.rule(
+            "offer_chains is present but lists no chain, so no invoice can be requested", "offer_chains"
+        )
     return tuple(value[start : start + 32].hex() for start in range(0, len(value), 32))
 
 
@@ -300,7 +304,9 @@ def _point(value: bytes, name: str) -> str:
     try:
         PublicKey(value)
     except Exception:  # coincurve raises ValueError or its own error types for a point off the curve
-        raise OfferFieldError(f"{name} is not a valid public key: the point is not on the curve", field=name) from None
+        raise OfferFieldError(
+            f"{name} is not a valid public key: the point is not on the curve", field=name
+        ) from None
     return value.hex()
 
 
@@ -328,7 +334,9 @@ def _read_paths(value: bytes, problems: _Problems) -> tuple[BlindedPath, ...]:
     while position < len(value):
         path, position = _read_path(value, position, len(paths))
         if not path.hops:
-            problems.rule(f"blinded path {len(paths)} in offer_paths has no hops (num_hops is 0)", "offer_paths")
+            problems.rule(
+                f"blinded path {len(paths)} in offer_paths has no hops (num_hops is 0)", "offer_paths"
+            )
         paths.append(path)
     if not paths:
         problems.rule("offer_paths is present but holds no path", "offer_paths")
@@ -407,7 +415,9 @@ def _check_rules(values: dict[str, Any], problems: _Problems) -> None:
     amount = values.get("offer_amount")
     if amount is not None:
         if "offer_description" not in values:
-            problems.rule("the offer has an amount but no description (offer_description)", "offer_description")
+            problems.rule(
+                "the offer has an amount but no description (offer_description)", "offer_description"
+            )
         if amount == 0:
             problems.rule("offer_amount is zero; it must be greater than zero when set", "offer_amount")
     currency = values.get("offer_currency")
@@ -426,7 +436,9 @@ def _check_rules(values: dict[str, Any], problems: _Problems) -> None:
 
 def _offer(bolt12: str, records: list[Record], values: dict[str, Any], problems: _Problems) -> Offer:
     chains = values.get("offer_chains")
-    networks = ("bitcoin",) if chains is None else tuple(CHAIN_NAMES.get(chain, "unknown") for chain in chains)
+    networks = (
+        ("bitcoin",) if chains is None else tuple(CHAIN_NAMES.get(chain, "unknown") for chain in chains)
+    )
     currency = values.get("offer_currency")
     amount = values.get("offer_amount")
     expiry = values.get("offer_absolute_expiry")

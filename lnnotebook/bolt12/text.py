@@ -120,6 +120,4 @@ def _refuse(prefix: str) -> None:
             field="bolt12",
         )
     shown = prefix if len(prefix) <= 12 else prefix[:12] + "..."
-    raise NotAnOfferError(
-        f"the prefix {shown!r} is not 'lno': this is not a BOLT 12 offer", field="bolt12"
-    )
+    raise NotAnOfferError(f"the prefix {shown!r} is not 'lno': this is not a BOLT 12 offer", field="bolt12")
