@@ -7,8 +7,8 @@ provider's raw response. The invoice string itself is shown (in the QR code and 
 box): it is what a payer needs.
 
 Elements carry CSS classes a browser test can find: ``lnnotebook-invoice`` (the block),
-``lnnotebook-offer`` (an offer's block), ``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a provider record), ``lnnotebook-note`` and
-``lnnotebook-error``.
+``lnnotebook-offer`` (an offer's block), ``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a
+provider record), ``lnnotebook-note`` and ``lnnotebook-error``.
 
 The QR code holds ``LIGHTNING:`` and the invoice in upper case: BOLT 11 recommends upper case for QR
 codes because it fits QR's compact alphanumeric mode, and URI schemes are case-insensitive.
