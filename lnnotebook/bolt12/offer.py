@@ -291,13 +291,15 @@ def _point_reader(name: str) -> Callable[[bytes, _Problems], str]:
 
 
 @lru_cache(maxsize=4096)
-def _point(value: bytes, name: str) -> str:
-    """``value`` as hex if it is a compressed secp256k1 public key on the curve."""
+def _point(value: bytes, name: str, field: str | None = None) -> str:
+    """``value`` as hex if it is a compressed secp256k1 public key on the curve; errors name ``name``
+    and carry ``field`` (default: ``name``)."""
+    field = field or name
     if len(value) != 33 or value[0] not in (2, 3):
         raise OfferFieldError(
             f"{name} is not a compressed public key (33 bytes starting 02 or 03): {len(value)} bytes"
             + (f" starting {value[0]:02x}" if value else ""),
-            field=name,
+            field=field,
         )
     from coincurve import PublicKey  # a C library, loaded with the first offer
 
@@ -305,7 +307,7 @@ def _point(value: bytes, name: str) -> str:
         PublicKey(value)
     except Exception:  # coincurve raises ValueError or its own error types for a point off the curve
         raise OfferFieldError(
-            f"{name} is not a valid public key: the point is not on the curve", field=name
+            f"{name} is not a valid public key: the point is not on the curve", field=field
         ) from None
     return value.hex()
 
@@ -347,7 +349,8 @@ def _take(value: bytes, position: int, size: int, what: str) -> tuple[bytes, int
     end = position + size
     if end > len(value):
         raise OfferFieldError(
-            f"offer_paths is cut off in {what}: {size} bytes needed, {len(value) - position} remain",
+            f"offer_paths is cut off in {what}: {size} byte{'s' if size != 1 else ''} needed, "
+            f"{len(value) - position} remain",
             field="offer_paths",
         )
     return value[position:end], end
@@ -363,7 +366,7 @@ def _read_path(value: bytes, position: int, index: int) -> tuple[BlindedPath, in
         direction, scid = first, f"{number >> 40}x{(number >> 16) & 0xFFFFFF}x{number & 0xFFFF}"
     elif first in (2, 3):
         raw, position = _take(value, position, 33, f"{where}'s introduction node id")
-        node_id = _point(raw, f"{where}'s introduction node id")
+        node_id = _point(raw, f"{where}'s introduction node id", "offer_paths")
     else:
         raise OfferFieldError(
             f"{where} starts with byte {first:02x}: the introduction node must be a public key (02, 03) "
@@ -371,12 +374,12 @@ def _read_path(value: bytes, position: int, index: int) -> tuple[BlindedPath, in
             field="offer_paths",
         )
     raw, position = _take(value, position, 33, f"{where}'s path key")
-    path_key = _point(raw, f"{where}'s path key")
+    path_key = _point(raw, f"{where}'s path key", "offer_paths")
     raw, position = _take(value, position, 1, f"{where}'s hop count")
     hops = []
     for hop in range(raw[0]):
         raw, position = _take(value, position, 35, f"{where}, hop {hop}")
-        blinded_node_id = _point(raw[:33], f"{where}, hop {hop}'s blinded node id")
+        blinded_node_id = _point(raw[:33], f"{where}, hop {hop}'s blinded node id", "offer_paths")
         data, position = _take(value, position, int.from_bytes(raw[33:], "big"), f"{where}, hop {hop}'s data")
         hops.append(BlindedHop(blinded_node_id, data.hex()))
     return BlindedPath(node_id, scid, direction, path_key, tuple(hops)), position
