@@ -223,7 +223,7 @@ def offer_html(offer: Offer, *, now: datetime | None = None, qr: bool = True) ->
         )
     if offer.features:
         rows.append(("Features", e(", ".join(map(str, offer.features)))))
-    rows.append(("Offer id", _code(offer.offer_id)))
+    rows.append(("Offer id", _code(offer.offer_id) if offer.offer_id else "<i>none</i>"))
     if offer.warnings:
         rows.append(("Warnings", "<br>".join(e(warning) for warning in offer.warnings)))
     table = "".join(

@@ -35,7 +35,7 @@ from lnnotebook.bolt12.errors import (
     OfferRuleError,
     OfferStreamError,
 )
-from lnnotebook.bolt12.merkle import merkle_root
+from lnnotebook.bolt12.merkle import SIGNATURE_TYPES, merkle_root
 from lnnotebook.bolt12.text import normalise
 from lnnotebook.bolt12.tlv import Record, read_stream
 from lnnotebook.errors import InvoiceError
@@ -145,7 +145,8 @@ class Offer:
     issuer: str | None
     quantity_max: int | None  # None: one item per invoice; 0: any quantity
     issuer_id: str | None
-    offer_id: str  # the merkle root of the offer's TLV stream
+    offer_id: str | None  # the merkle root of the TLV stream; None only for a (lenient) offer of
+    # nothing but signature-range records (240-1000), which has no leaves
     warnings: tuple[str, ...] = ()
 
     @property
@@ -462,9 +463,15 @@ def _offer(bolt12: str, records: list[Record], values: dict[str, Any], problems:
         issuer=values.get("offer_issuer"),
         quantity_max=values.get("offer_quantity_max"),
         issuer_id=values.get("offer_issuer_id"),
-        offer_id=merkle_root(records).hex(),
+        offer_id=_offer_id(records),
         warnings=tuple(problems.warnings),
     )
+
+
+def _offer_id(records: list[Record]) -> str | None:
+    if all(record.type in SIGNATURE_TYPES for record in records):
+        return None
+    return merkle_root(records).hex()
 
 
 def _utc_datetime(seconds: int) -> datetime | None:
