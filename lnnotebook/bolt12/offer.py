@@ -469,8 +469,8 @@ def _offer(bolt12: str, records: list[Record], values: dict[str, Any], problems:
 
 
 def _offer_id(records: list[Record]) -> str | None:
-    if all(record.type in SIGNATURE_TYPES for record in records):
-        return None
+    if records[0].type in SIGNATURE_TYPES and records[-1].type in SIGNATURE_TYPES:
+        return None  # types are strictly increasing, so every record is a signature-range one
     return merkle_root(records).hex()
 
 
