@@ -116,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(offers)) != len(offers):
         raise SystemExit("generated offers are not distinct")
     frame = offers_frame(offers)  # warm-up, and a correctness check (raises on any bad offer)
+    mean_length = sum(map(len, offers)) / len(offers)
+    with_paths = int((frame["path_count"] > 0).sum())
     print(
-        f"{len(offers):,} distinct offers, seed {args.seed}, "
-        f"mean length {sum(map(len, offers)) / len(offers):.0f} characters, {int((frame['path_count'] > 0).sum()):,} with blinded paths"
+        f"{len(offers):,} distinct offers, seed {args.seed}, mean length {mean_length:.0f} characters, "
+        f"{with_paths:,} with blinded paths"
     )
     rows = [
         ("offers_frame", best_time(lambda: offers_frame(offers), args.repeat)),
