@@ -197,7 +197,10 @@ def decode_offer(text: str, *, strict: bool = True) -> Offer:
     try:
         stream = to_bytes(data)
     except PaddingError as error:
-        raise OfferFormatError(f"the offer's bech32 data is malformed: {error}", field="bolt12") from None
+        raise OfferFormatError(
+            f"the offer's bech32 data does not end on a whole byte ({error}): it may be cut off or mistyped",
+            field="bolt12",
+        ) from None
     records = read_stream(stream)
     if not records:
         raise OfferStreamError("the offer is empty: it has no fields at all", field="tlv")
