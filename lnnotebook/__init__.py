@@ -6,6 +6,7 @@ sandbox of each), compare them, and keep what you made.
     >>> import lnnotebook as ln
     >>> ln.decode("lnbc1...").amount_msat
     >>> ln.decode_frame(series_of_invoices)
+    >>> ln.decode_offer("lno1...")  # BOLT 12 offers; ln.offers_frame(...) for many
 
 Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets) load on first use so that
 ``import lnnotebook`` stays cheap in a notebook.
@@ -58,6 +59,18 @@ _LAZY: dict[str, str] = {
     "read_csv": "lnnotebook.export",
     "SchemaError": "lnnotebook.export",
     "compare": "lnnotebook.comparison",
+    # BOLT 12 offers
+    "decode_offer": "lnnotebook.bolt12",
+    "offers_frame": "lnnotebook.bolt12",
+    "offer_paths_frame": "lnnotebook.bolt12",
+    "Offer": "lnnotebook.bolt12",
+    "BlindedPath": "lnnotebook.bolt12",
+    "OfferError": "lnnotebook.bolt12",
+    "NotAnOfferError": "lnnotebook.bolt12",
+    "OfferFormatError": "lnnotebook.bolt12",
+    "OfferStreamError": "lnnotebook.bolt12",
+    "OfferFieldError": "lnnotebook.bolt12",
+    "OfferRuleError": "lnnotebook.bolt12",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

@@ -1,4 +1,4 @@
-"""HTML for Jupyter's rich display of invoices, and the QR codes in it.
+"""HTML for Jupyter's rich display of invoices and BOLT 12 offers, and the QR codes in them.
 
 ``Invoice._repr_html_`` and ``CreatedInvoice._repr_html_`` call ``invoice_html`` and
 ``created_invoice_html``; the widgets reuse them. Every piece of text is HTML-escaped (descriptions and
@@ -7,8 +7,8 @@ provider's raw response. The invoice string itself is shown (in the QR code and 
 box): it is what a payer needs.
 
 Elements carry CSS classes a browser test can find: ``lnnotebook-invoice`` (the block),
-``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a provider record), ``lnnotebook-note`` and
-``lnnotebook-error``.
+``lnnotebook-offer`` (an offer's block), ``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a
+provider record), ``lnnotebook-note`` and ``lnnotebook-error``.
 
 The QR code holds ``LIGHTNING:`` and the invoice in upper case: BOLT 11 recommends upper case for QR
 codes because it fits QR's compact alphanumeric mode, and URI schemes are case-insensitive.
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from lnnotebook.decoding import Invoice, InvoiceError, decode
 
 if TYPE_CHECKING:
+    from lnnotebook.bolt12.offer import Offer
     from lnnotebook.providers.base import CreatedInvoice
 
 NETWORK_NAMES = {"bc": "mainnet", "tb": "testnet", "tbs": "signet", "bcrt": "regtest"}
@@ -46,8 +47,8 @@ def qr_data_uri(bolt11: str, *, scale: int = _QR_SCALE) -> str:
     return segno.make(qr_payload(bolt11), micro=False).png_data_uri(scale=scale)
 
 
-def qr_img(bolt11: str, *, scale: int = _QR_SCALE) -> str:
-    """An ``<img class="lnnotebook-qr">`` of the invoice's QR code, inline as a data URI."""
+def qr_img(bolt11: str, *, scale: int = _QR_SCALE, alt: str = "QR code of the Lightning invoice") -> str:
+    """An ``<img class="lnnotebook-qr">`` of the invoice's (or offer's) QR code, inline as a data URI."""
     import segno
 
     code = segno.make(qr_payload(bolt11), micro=False)
@@ -55,7 +56,7 @@ def qr_img(bolt11: str, *, scale: int = _QR_SCALE) -> str:
     uri = code.png_data_uri(scale=scale)
     return (
         f'<img class="lnnotebook-qr" src="{uri}" width="{width}" height="{height}" '
-        'alt="QR code of the Lightning invoice" style="image-rendering:pixelated;flex:none;'
+        f'alt="{html.escape(alt)}" style="image-rendering:pixelated;flex:none;'
         'background:#fff;max-width:none">'
     )
 
@@ -188,6 +189,72 @@ def created_invoice_html(created: CreatedInvoice, *, now: datetime | None = None
     return f'<div class="lnnotebook-created">{header}{body}</div>'
 
 
+def offer_html(offer: Offer, *, now: datetime | None = None, qr: bool = True) -> str:
+    """The rich display of a decoded BOLT 12 offer: key fields, expiry, blinded paths and its QR code.
+
+    Duck-typed on ``Offer``: this module does not import ``lnnotebook.bolt12`` (no import cycle)."""
+    e = html.escape
+    rows = [("Amount", f"<b>{e(offer_amount_text(offer))}</b>")]
+    if offer.description is not None:
+        rows.append(("Description", e(offer.description) if offer.description else "<i>(empty)</i>"))
+    if offer.issuer is not None:
+        rows.append(("Issuer", e(offer.issuer)))
+    rows.append(("Networks", e(", ".join(offer.networks))))
+    if offer.quantity_max is not None:
+        quantity = "any quantity" if offer.quantity_max == 0 else f"up to {offer.quantity_max:,} per invoice"
+        rows.append(("Quantity", e(quantity)))
+    if offer.absolute_expiry is not None:
+        until = (
+            "beyond year 9999" if offer.expires_at is None else f"{offer.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        left = time_left(offer, now) if offer.expires_at is not None else ""
+        style = _expired_style(offer.is_expired(now))
+        rows.append(
+            ("Expires", e(until) + f'<br><span class="lnnotebook-time-left" style="{style}">{e(left)}</span>')
+        )
+    rows.append(
+        ("Issuer id", _code(offer.issuer_id) if offer.issuer_id else "<i>none: reached by its paths</i>")
+    )
+    for number, path in enumerate(offer.paths):
+        hops = len(path.hops)
+        where = path.introduction_node_id or f"channel {path.short_channel_id} (direction {path.direction})"
+        rows.append(
+            (f"Path {number}", f"via {_code(where)} " + e(f"({hops} blinded hop{'s' if hops != 1 else ''})"))
+        )
+    if offer.features:
+        rows.append(("Features", e(", ".join(map(str, offer.features)))))
+    rows.append(("Offer id", _code(offer.offer_id) if offer.offer_id else "<i>none</i>"))
+    if offer.warnings:
+        rows.append(("Warnings", "<br>".join(e(warning) for warning in offer.warnings)))
+    table = "".join(
+        f'<tr><th style="{_CELL}white-space:nowrap">{e(name)}</th><td style="{_CELL}">{value}</td></tr>'
+        for name, value in rows
+    )
+    details = (
+        '<details style="margin-top:4px"><summary>Offer text</summary>'
+        f'<code class="lnnotebook-bolt12" style="word-break:break-all;white-space:normal">{e(offer.bolt12)}'
+        "</code></details>"
+    )
+    return (
+        '<div class="lnnotebook-offer" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
+        + (qr_img(offer.bolt12, alt="QR code of the BOLT 12 offer") if qr else "")
+        + '<div style="flex:1 1 320px;min-width:260px;max-width:640px;overflow-wrap:anywhere">'
+        + f'<table style="border-collapse:collapse;margin:0">{table}</table>{details}</div></div>'
+    )
+
+
+def offer_amount_text(offer: Offer) -> str:
+    """``1,000 sat``, ``100.00 USD`` (the currency's minor units placed), or ``any amount``."""
+    if offer.amount is None:
+        return "any amount"
+    if offer.currency is None:
+        return format_amount(offer.amount)
+    exponent = offer.currency_exponent or 0
+    major, minor = divmod(offer.amount, 10**exponent)
+    number = f"{major:,}.{minor:0{exponent}d}" if exponent else f"{major:,}"
+    return f"{number} {offer.currency}"
+
+
 def _code(value: str) -> str:
     e = html.escape
     return f'<code title="{e(value)}">{e(shorten(value))}</code>'
@@ -203,6 +270,8 @@ __all__ = [
     "format_amount",
     "format_duration",
     "invoice_html",
+    "offer_amount_text",
+    "offer_html",
     "qr_data_uri",
     "qr_img",
     "qr_payload",

@@ -174,6 +174,16 @@ def check_decode_and_explore(notebook: Any, probe: dict[str, Any]) -> None:
     accessor = data_of(notebook, "some.ln.decode(", "text/html")
     assert accessor.split("<tbody>")[1].count("<tr") == 8, "one row per sampled invoice"
     data_of(notebook, "decoder = ln.widgets.decoder()", "application/vnd.jupyter.widget-view+json")
+    offer_card = data_of(notebook, 'offer = ln.decode_offer(offers["two_paths"])', "text/html")
+    assert "lnnotebook-offer" in offer_card and "<img" in offer_card, "the Offer card with its QR code"
+    offer_table = data_of(notebook, "offer_table = ln.offers_frame(offers", "text/html")
+    assert offer_table.split("<tbody>")[1].count("<tr") == 7 and "OfferStreamError" in offer_table
+    assert "OfferFormatError" in offer_table, "the cut-off and the mixed-case offer keep their rows"
+    offer_paths = data_of(notebook, "ln.offer_paths_frame(offers", "text/html")
+    assert offer_paths.split("<tbody>")[1].count("<tr") == 6 and "1x2x3" in offer_paths
+    refusal_cell = cell_index(notebook, "invoice_request = (")
+    refused = "".join(output.get("text", "") for output in outputs(notebook, refusal_cell))
+    assert refused.startswith("NotAnOfferError: this is a BOLT 12 invoice request"), refused
     assert probe["sandboxes"] == 0
 
 
