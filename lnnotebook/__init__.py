@@ -56,6 +56,9 @@ _LAZY: dict[str, str] = {
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
     "compare": "lnnotebook.comparison",
+    "read_invoices": "lnnotebook.nodes",
+    "InvoiceExportError": "lnnotebook.nodes",
+    "with_fiat": "lnnotebook.nodes.fiat",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

@@ -7,6 +7,10 @@ working; the subclasses say what kind of thing was wrong, and the message says i
 from __future__ import annotations
 
 
+class LnnotebookError(Exception):
+    """The root of every error lnnotebook raises."""
+
+
 class InvoiceError(ValueError):
     """The text is not a valid BOLT11 invoice. ``field`` names the part at fault when known."""
 
