@@ -135,7 +135,7 @@ def _reader(obj: Any, source: str | None) -> tuple[str, Callable[[Any], list[dic
     names = [module.SOURCE for module, _ in modules]
     if source is not None:
         for module, read in modules:
-            if module.SOURCE == source:
+            if source == module.SOURCE:
                 return source, read
         raise ValueError(f"source must be one of {', '.join(map(repr, names))} or None, not {source!r}")
     matches = [(module.SOURCE, read) for module, read in modules if module.looks_like(obj)]

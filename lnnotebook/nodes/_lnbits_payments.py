@@ -43,11 +43,11 @@ def looks_like(obj: Any) -> bool:
             return True
     if not isinstance(obj, list) or not obj:
         return False
-    return all(isinstance(item, dict) and _SHAPE <= item.keys() and "wallet_id" in item for item in obj)
+    return all(isinstance(item, dict) and item.keys() >= _SHAPE and "wallet_id" in item for item in obj)
 
 
 def read(obj: Any) -> list[dict[str, Any]]:
-    """One row of the common columns (see ``lnnotebook.nodes``) per incoming payment, in the export's order."""
+    """A row of the common columns (see ``lnnotebook.nodes``) per incoming payment, in the export's order."""
     if isinstance(obj, dict) and "data" in obj:
         obj = obj["data"]
     rows = []
