@@ -183,8 +183,11 @@ def _as_of(as_of: datetime | pd.Timestamp | None) -> pd.Timestamp:
 
 
 def _mark_expired(frame: pd.DataFrame, as_of: pd.Timestamp) -> None:
+    """Unpaid and past its expiry: expired. A reader's "held" (payment held, not yet settled, as lnd's
+    ACCEPTED hold invoices) is pending whatever the expiry says."""
     over = (frame["status"] == "pending") & (frame["expires_at"] <= as_of)
     frame.loc[over.fillna(False).to_numpy(dtype=bool), "status"] = "expired"
+    frame.loc[(frame["status"] == "held").to_numpy(dtype=bool), "status"] = "pending"
 
 
 def _join_decoded(frame: pd.DataFrame) -> pd.DataFrame:

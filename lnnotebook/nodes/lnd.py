@@ -37,7 +37,8 @@ from lnnotebook.nodes._fields import (
 
 SOURCE = "lnd"
 
-_STATES = {"OPEN": "pending", "SETTLED": "paid", "CANCELED": "canceled", "ACCEPTED": "pending"}
+# ACCEPTED is "held": pending, but not expired by its invoice expiry (lnd can still settle it).
+_STATES = {"OPEN": "pending", "SETTLED": "paid", "CANCELED": "canceled", "ACCEPTED": "held"}
 _STATE_NUMBERS = {0: "OPEN", 1: "SETTLED", 2: "CANCELED", 3: "ACCEPTED"}  # a gRPC dump without enum names
 _AMP_SETTLED = ("SETTLED", 1)
 # Fields every lnd since 0.5 prints for an invoice; one that Core Lightning or LNbits never prints.
