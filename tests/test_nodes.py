@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
+import importlib.util
 import json
 import subprocess
 import sys
@@ -426,3 +427,21 @@ def test_read_invoices_is_lazy_and_import_stays_cheap() -> None:
         "assert 'matplotlib' not in sys.modules and 'requests' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_wallet_server_readers_are_found_in_their_provider_package(tmp_path, monkeypatch) -> None:
+    """lnnotebook/providers/<name>/payments.py is found without a table naming it."""
+    from lnnotebook.nodes import _provider_readers
+
+    root = tmp_path / "someproviders"
+    for folder in ("alpha", "beta"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (root / "alpha" / "payments.py").write_text("SOURCE = 'alpha'\n")
+    (root / "gamma.py").write_text("")  # a module, not a provider package
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _provider_readers("someproviders") == ["someproviders.alpha.payments:read"]
+    assert "someproviders" not in sys.modules  # found without importing the providers
+    for entry in _provider_readers():  # the real ones: each module is there
+        assert importlib.util.find_spec(entry.split(":")[0]) is not None, entry

@@ -15,8 +15,10 @@ coerced into the ``error`` column). Example exports of each format ship in ``exa
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
+import pkgutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -49,12 +51,15 @@ NODE_INVOICE_COLUMNS: dict[str, str] = {
 }
 STATUSES = ("pending", "paid", "expired", "canceled")
 
-# Reader of each format, as "module:function"; the module also has SOURCE and looks_like(obj).
+# Readers of node exports, as "module:function"; each module also has SOURCE and looks_like(obj).
+# A wallet server's reader lives with its provider client, as lnnotebook/providers/<name>/payments.py
+# with a read function, and is found there (_provider_readers), so nothing here names a provider.
 READERS: tuple[str, ...] = (
     "lnnotebook.nodes.lnd:read",
     "lnnotebook.nodes.cln:read",
-    "lnnotebook.nodes._lnbits_payments:read",
+    "lnnotebook.nodes._lnbits_payments:read",  # until providers/ has folders: this line then goes
 )
+PROVIDER_READER = "payments:read"
 
 # decode_frame columns that the node's own columns replace (the node's values win; see _join_decoded).
 _SHADOWED = ("bolt11", "amount_msat", "amount_sat", "created_at", "expires_at", "payment_hash")
@@ -121,9 +126,23 @@ def _parse(content: str, where: str) -> Any:
         ) from None
 
 
+def _provider_readers(providers: str = "lnnotebook.providers") -> list[str]:
+    """``lnnotebook.providers.<name>.payments:read`` for each provider package that has that module."""
+    spec = importlib.util.find_spec(providers)  # imports the parent package only, not the providers
+    module, function = PROVIDER_READER.split(":")
+    found = []
+    for package in pkgutil.iter_modules(spec.submodule_search_locations if spec else []):
+        if package.ispkg and any(
+            entry.name == module
+            for entry in pkgutil.iter_modules([os.path.join(package.module_finder.path, package.name)])
+        ):
+            found.append(f"{providers}.{package.name}.{module}:{function}")
+    return sorted(found)
+
+
 def _modules() -> list[tuple[Any, Callable[[Any], list[dict[str, Any]]]]]:
     found = []
-    for entry in READERS:
+    for entry in dict.fromkeys([*READERS, *_provider_readers()]):
         module_name, function = entry.split(":")
         module = importlib.import_module(module_name)
         found.append((module, getattr(module, function)))
