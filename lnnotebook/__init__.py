@@ -71,6 +71,10 @@ _LAZY: dict[str, str] = {
     "OfferStreamError": "lnnotebook.bolt12",
     "OfferFieldError": "lnnotebook.bolt12",
     "OfferRuleError": "lnnotebook.bolt12",
+    # node and wallet-server exports
+    "read_invoices": "lnnotebook.nodes",
+    "InvoiceExportError": "lnnotebook.nodes",
+    "with_fiat": "lnnotebook.nodes.fiat",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

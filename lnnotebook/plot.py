@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from typing import Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,6 +34,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from lnnotebook.comparison import invoice_metrics
+from lnnotebook.nodes.fiat import SAT_PER_BTC, fiat_currencies
+
+Unit = Literal["sat", "fiat"]
 
 # Fixed colours (matplotlib's tab10) for the providers lnnotebook ships.
 _KNOWN_COLORS = {
@@ -83,15 +87,22 @@ def provider_color(name: str) -> str:
         return color
 
 
-def fees(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def fees(
+    df: pd.DataFrame, ax: Axes | None = None, *, unit: Unit = "sat", currency: str | None = None
+) -> Axes:
     """Mean fees per provider in ppm of the amount, with the min–max range as a whisker.
 
     Two bars per provider: the provider's receive fee (solid) and the fee a payer adds through the
     cheapest route hint (hatched; see ``lnnotebook.comparison`` for how it is computed). Invoices without
-    the number are left out; a provider with none shows ``n/a``.
+    the number are left out; a provider with none shows ``n/a``. ``unit="fiat"``: the fees in money, from
+    the columns ``ln.with_fiat`` adds (``currency`` picks one when it added several).
     """
     metrics = invoice_metrics(df)
-    return _draw_fees(_axes(ax, _providers(metrics)), metrics, _providers(metrics))
+    columns, label = ("fee_ppm", "route_fee_ppm"), "fee (ppm of the amount)"
+    if unit != "sat":
+        metrics, label = _fiat_metrics(df, metrics, unit, currency)
+        columns, label = ("fee_fiat", "route_fee_fiat"), f"fee ({label})"
+    return _draw_fees(_axes(ax, _providers(metrics)), metrics, _providers(metrics), columns, label)
 
 
 def expiries(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -103,13 +114,20 @@ def expiries(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return _draw_expiries(_axes(ax, _providers(metrics)), metrics, _providers(metrics))
 
 
-def amounts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def amounts(
+    df: pd.DataFrame, ax: Axes | None = None, *, unit: Unit = "sat", currency: str | None = None
+) -> Axes:
     """Every attempt's amount in sat: created invoices as dots, failed attempts as crosses.
 
-    The y axis turns logarithmic when amounts span more than a factor of 100.
+    The y axis turns logarithmic when amounts span more than a factor of 100. ``unit="fiat"``: in money,
+    from the columns ``ln.with_fiat`` adds (``currency`` picks one when it added several).
     """
     metrics = invoice_metrics(df)
-    return _draw_amounts(_axes(ax, _providers(metrics)), metrics, _providers(metrics))
+    column, label = "amount_sat", "amount (sat)"
+    if unit != "sat":
+        metrics, label = _fiat_metrics(df, metrics, unit, currency)
+        column, label = "amount_fiat", f"amount ({label})"
+    return _draw_amounts(_axes(ax, _providers(metrics)), metrics, _providers(metrics), column, label)
 
 
 def dashboard(df: pd.DataFrame) -> Figure:
@@ -216,20 +234,50 @@ def _bar_with_range(
     return True
 
 
-def _draw_fees(ax: Axes, metrics: pd.DataFrame, providers: Sequence[str]) -> Axes:
+def _fiat_metrics(df: pd.DataFrame, metrics: pd.DataFrame, unit: str, currency: str | None) -> tuple:
+    """``metrics`` plus ``amount_fiat``, ``fee_fiat`` and ``route_fee_fiat`` in ``currency``; its label."""
+    if unit != "fiat":
+        raise ValueError(f"unit must be 'sat' or 'fiat', not {unit!r}")
+    found = fiat_currencies(df)
+    if currency is None and len(found) != 1:
+        if not found:
+            raise ValueError(
+                "unit='fiat' needs the fiat columns ln.with_fiat(df, rates) adds; add them first"
+            )
+        raise ValueError(f"the frame has prices in {', '.join(found)}: pass currency= to pick one")
+    code = (currency or found[0]).lower()
+    if code not in found:
+        raise ValueError(f"no {code} prices in the frame (ln.with_fiat added {', '.join(found) or 'none'})")
+    metrics = metrics.copy()
+    nothing = pd.Series(pd.NA, index=df.index, dtype="Float64")
+    metrics["amount_fiat"] = df.get(f"amount_{code}", nothing).astype("Float64")
+    metrics["fee_fiat"] = df.get(f"fee_{code}", nothing).astype("Float64")
+    rate = df[f"btc_{code}"].astype("Float64")
+    route_msat = pd.array(metrics["route_fee_msat"], dtype="Float64")
+    metrics["route_fee_fiat"] = route_msat * rate.array / (1000 * SAT_PER_BTC)
+    return metrics, code.upper()
+
+
+def _draw_fees(
+    ax: Axes,
+    metrics: pd.DataFrame,
+    providers: Sequence[str],
+    columns: tuple[str, str] = ("fee_ppm", "route_fee_ppm"),
+    label: str = "fee (ppm of the amount)",
+) -> Axes:
     positions = _provider_axis(ax, providers)
     ok = metrics[~metrics["failed"].to_numpy(dtype=bool)]
     width = 0.38
     for x, name in zip(positions, providers):
         rows = ok[(ok["provider"] == name).to_numpy(dtype=bool)]
         color = provider_color(name)
-        for offset, column, hatch in ((-width / 2, "fee_ppm", None), (width / 2, "route_fee_ppm", "///")):
+        for offset, column, hatch in ((-width / 2, columns[0], None), (width / 2, columns[1], "///")):
             values = rows[column].dropna()
             if not _bar_with_range(ax, x + offset, values, "mean", width, color, hatch):
                 _mark_missing(ax, x + offset)
             elif (values == 0).all():
                 _mark_missing(ax, x + offset, "0")  # a zero-height bar is invisible: say it is zero
-    ax.set_ylabel("fee (ppm of the amount)")
+    ax.set_ylabel(label)
     ax.set_title("Fees: provider receive fee vs route-hint fee")
     _floor_at_zero(ax)
     ax.legend(
@@ -269,13 +317,19 @@ def _draw_expiries(ax: Axes, metrics: pd.DataFrame, providers: Sequence[str]) ->
     return ax
 
 
-def _draw_amounts(ax: Axes, metrics: pd.DataFrame, providers: Sequence[str]) -> Axes:
+def _draw_amounts(
+    ax: Axes,
+    metrics: pd.DataFrame,
+    providers: Sequence[str],
+    column: str = "amount_sat",
+    label: str = "amount (sat)",
+) -> Axes:
     positions = _provider_axis(ax, providers)
-    present = metrics[metrics["amount_sat"].notna().to_numpy(dtype=bool)]
+    present = metrics[metrics[column].notna().to_numpy(dtype=bool)]
     for x, name in zip(positions, providers):
         rows = present[(present["provider"] == name).to_numpy(dtype=bool)]
         failed = rows["failed"].to_numpy(dtype=bool)
-        values = rows["amount_sat"].to_numpy(dtype=float)
+        values = rows[column].to_numpy(dtype=float)
         # Deterministic spread, so repeated identical amounts stay visible side by side.
         spread = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(len(values))
         color = provider_color(name)
@@ -285,13 +339,13 @@ def _draw_amounts(ax: Axes, metrics: pd.DataFrame, providers: Sequence[str]) -> 
         )
         if not len(values):
             _mark_missing(ax, x)
-    values = present["amount_sat"].to_numpy(dtype=float)
+    values = present[column].to_numpy(dtype=float)
     positive = values[values > 0]
     if positive.size and positive.max() / positive.min() > 100:
         ax.set_yscale("log")
     elif positive.size:
         ax.set_ylim(0, positive.max() * 1.15)
-    ax.set_ylabel("amount (sat)")
+    ax.set_ylabel(label)
     ax.set_title("Invoice amounts")
     ax.legend(
         handles=[

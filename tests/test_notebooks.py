@@ -58,11 +58,12 @@ print(_json.dumps({"sandboxes": len(_sandboxes), "secrets": sorted(set(_found))}
 
 def test_there_are_notebooks_for_each_part() -> None:
     names = [path.name for path in NOTEBOOKS]
-    assert names[:4] == [
+    assert names[:5] == [
         "01_decode_and_explore.ipynb",
         "02_create_invoices.ipynb",
         "03_compare_and_export.ipynb",
         "04_invoice_form.ipynb",
+        "05_node_invoices.ipynb",
     ], names
 
 
@@ -229,11 +230,29 @@ def check_invoice_form(notebook: Any, probe: dict[str, Any]) -> None:
     assert probe["sandboxes"] == 1
 
 
+def check_node_invoices(notebook: Any, probe: dict[str, Any]) -> None:
+    statuses = data_of(notebook, 'df.groupby(["source", "status"])', "text/plain")
+    for source in ("lnd", "cln", "lnbits"):
+        assert re.search(rf"^{source}\s+\d+\s+\d+\s+\d+", statuses, re.MULTILINE), statuses
+    unusual = data_of(notebook, 'df.loc[df["kind"] != "bolt11"', "text/plain")
+    assert "keysend" in unusual and "amp" in unusual
+    to_pay = "".join(o.get("text", "") for o in outputs(notebook, cell_index(notebook, "seconds_to_pay")))
+    assert all(source in to_pay for source in ("lnd", "cln", "lnbits")), to_pay
+    data_of(notebook, "seconds_to_pay", "image/png")
+    assert "%</td>" in data_of(notebook, "share = decided.pivot_table", "text/html")
+    money = data_of(notebook, "priced = ln.with_fiat(df, rates)", "text/plain")
+    assert "amount_received_usd" in money and "amount_received_eur" in money
+    data_of(notebook, "weekly = (", "image/png")
+    data_of(notebook, 'unit="fiat", currency="USD"', "image/png")
+    assert probe["sandboxes"] == 0
+
+
 CHECKS = {
     "01_decode_and_explore": check_decode_and_explore,
     "02_create_invoices": check_create_invoices,
     "03_compare_and_export": check_compare_and_export,
     "04_invoice_form": check_invoice_form,
+    "05_node_invoices": check_node_invoices,
 }
 
 
@@ -254,6 +273,16 @@ def test_notebook_runs_top_to_bottom(source: Path, tmp_path: Path) -> None:
     # Notebooks that create invoices record them in the kernel's LNNOTEBOOK_HOME, not anywhere else.
     if probe["sandboxes"]:
         assert (home / "ledger.sqlite").exists()
+
+
+def test_node_invoices_notebook_runs_alone_in_an_empty_folder(tmp_path: Path) -> None:
+    """It reads the example exports from the package, not from the repository."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy2(ROOT / "notebooks" / "05_node_invoices.ipynb", alone)
+    notebook, probe = run_notebook(alone / "05_node_invoices.ipynb", tmp_path / "home")
+    check_node_invoices(notebook, probe)
+    assert sorted(path.name for path in alone.iterdir()) == ["05_node_invoices.ipynb"]
 
 
 def test_secret_scan_catches_a_leak(tmp_path: Path) -> None:
