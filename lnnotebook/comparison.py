@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lnnotebook.decoding import Hop, Invoice, InvoiceError, decode_rows
+from lnnotebook.bolt11 import Hop, Invoice, InvoiceError, decode_rows
 
 # The columns of ``compare``'s result, with their (nullable) dtypes.
 COMPARE_COLUMNS: dict[str, str] = {

@@ -27,8 +27,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from lnnotebook.decoding import Invoice, decode
-from lnnotebook.errors import InvoiceError
+from lnnotebook.bolt11 import Invoice, InvoiceError, decode
 from lnnotebook.http import (
     REDACTED,
     check_base_url,
