@@ -15,7 +15,7 @@ The spec's example "fields which must be ignored" predates bolts #1243 and is re
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from coincurve import PublicKey
 
@@ -79,30 +79,37 @@ def decode_rows(texts: Sequence[object], *, verify: bool = True, strict: bool = 
     return results
 
 
-def _read_fields(digits: str, data: str, end: int, network: str) -> Iterator[tuple[str, object]]:
+def _read_fields(digits: str, data: str, end: int, network: str) -> list[tuple[str, object]]:
     """(tag, value) of every tagged field between the timestamp and the signature at ``end``.
 
-    A generator: the rules see each field as soon as it is read, so an invoice that breaks a rule in one
-    field and is cut off in a later one reports the earlier problem (as a reader going left to right does).
+    A field cut off by the signature raises ``TruncatedError`` carrying the fields read before it
+    (``read``), so that the rules can still report an earlier problem first, as a reader going left to
+    right does.
     """
+    fields = []
     position = TIMESTAMP_GROUPS
     while position < end:
         if position + 3 > end:
-            raise TruncatedError(
+            error = TruncatedError(
                 f"a field header at group {position} is cut off by the signature", field="fields"
             )
+            error.read = fields
+            raise error
         tag = data[position]
         start = position + 3
         position = start + int(digits[position + 1 : start], 32)
         if position > end:
-            raise TruncatedError(
+            error = TruncatedError(
                 f"field '{tag}' says it has {position - start} groups but only {end - start} remain "
                 "before the signature",
                 field=tag,
             )
+            error.read = fields
+            raise error
         reader = READERS.get(tag)
         if reader is not None:  # any other tag is unknown and skipped, as the spec requires
-            yield tag, reader(digits[start:position], network)
+            fields.append((tag, reader(digits[start:position], network)))
+    return fields
 
 
 def _decode_row(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tuple:
@@ -112,7 +119,12 @@ def _decode_row(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) ->
         rules.settle(hrp_issues, "amount", strict, warnings)
     signature_start = len(data) - CHECKSUM_GROUPS - SIGNATURE_GROUPS
     digits = bech32.to_digits(data[: len(data) - CHECKSUM_GROUPS])
-    fields = _read_fields(digits, data, signature_start, network)
+    try:
+        fields = _read_fields(digits, data, signature_start, network)
+    except TruncatedError as error:
+        rules.apply(error.read, strict, [], complete=False)  # a rule broken before the cut comes first
+        del error.read
+        raise
     first, fallbacks, routes = rules.apply(fields, strict, warnings)
 
     signature = int(digits[signature_start:], 32).to_bytes(65, "big")

@@ -28,6 +28,7 @@ from lnnotebook.bolt11.errors import (
 )
 from lnnotebook.bolt11.invoice import Feature, Hop
 
+_new_tuple = tuple.__new__
 SKIP = object()  # "this field holds nothing to use" (skipped, as the spec or leniency says)
 
 
@@ -211,8 +212,11 @@ def read_route_hint(digits: str, network: str) -> object:
             f"route hint (field 'r') of {5 * len(digits) // 8} bytes is not a whole number of 51-byte hops"
         )
         return Flawed(SKIP, (Issue(FieldLengthError, message, message + " (skipped)"),))
+    # tuple.__new__ is NamedTuple construction without its Python-level __new__ (hops are many)
     return tuple(
-        Hop(pubkey.hex(), f"{scid >> 40}x{(scid >> 16) & 0xFFFFFF}x{scid & 0xFFFF}", base, ppm, delta)
+        _new_tuple(
+            Hop, (pubkey.hex(), f"{scid >> 40}x{(scid >> 16) & 0xFFFFFF}x{scid & 0xFFFF}", base, ppm, delta)
+        )
         for pubkey, scid, base, ppm, delta in struct.iter_unpack(">33sQIIH", data)
     )
 

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from lnnotebook.bolt11.errors import FormatError, MissingFieldError
 from lnnotebook.bolt11.fields import SKIP, Flawed, Issue
 
-_SINGLE_VALUED = frozenset("pshndxc9m")
 _CHECKED_BEFORE_DUPLICATES = frozenset("pshnxc")
 
 
@@ -33,39 +32,43 @@ def settle(issues: Iterable[Issue], field: str, strict: bool, warnings: list[str
 
 
 def apply(
-    fields: Iterable[tuple[str, object]], strict: bool, warnings: list[str]
+    fields: Iterable[tuple[str, object]], strict: bool, warnings: list[str], *, complete: bool = True
 ) -> tuple[dict[str, object], list[object], list[object]]:
     """(first value of each single-valued tag, fallback addresses, route hints) of the read fields, in
-    order; raises the first error the mode demands and appends warnings for the rest."""
+    order; raises the first error the mode demands and appends warnings for the rest. ``complete=False``
+    (fields before a truncation) skips the required-field checks."""
     first: dict[str, object] = {}
     fallbacks: list[object] = []
     routes: list[object] = []
-    described = False  # any d field at all, even an unreadable one: "both d and h" counts it
     for tag, value in fields:
-        if tag == "d":
-            described = True
-        if tag in first and tag not in _CHECKED_BEFORE_DUPLICATES:
-            warnings.append(f"more than one '{tag}' field, the first is used")
-            continue
-        if type(value) is Flawed:
-            settle(value.issues, tag, strict, warnings)
-            value = value.value
-        if value is SKIP:
-            continue
+        if type(value) is Flawed or tag in first or value is SKIP:  # the rare cases, off the fast path
+            if tag in first and tag not in _CHECKED_BEFORE_DUPLICATES:
+                warnings.append(f"more than one '{tag}' field, the first is used")
+                continue
+            if type(value) is Flawed:
+                settle(value.issues, tag, strict, warnings)
+                value = value.value
+            if value is SKIP:
+                continue
+            if tag in first:
+                warnings.append(f"more than one '{tag}' field, the first is used")
+                continue
         if tag == "f":
             fallbacks.append(value)
         elif tag == "r":
             routes.append(value)
-        elif tag in first:
-            warnings.append(f"more than one '{tag}' field, the first is used")
-        elif tag in _SINGLE_VALUED:
+        else:
             first[tag] = value
-    require(first, described, strict, warnings)
+    if complete:
+        require(first, strict, warnings)
     return first, fallbacks, routes
 
 
-def require(first: dict[str, object], described: bool, strict: bool, warnings: list[str]) -> None:
-    """The fields an invoice must have: ``p`` always; ``s`` and exactly one of ``d``/``h`` in strict mode."""
+def require(first: dict[str, object], strict: bool, warnings: list[str]) -> None:
+    """The fields an invoice must have: ``p`` always; ``s`` and exactly one of ``d``/``h`` in strict mode.
+
+    Every ``d`` field is in ``first`` once read (an unreadable one fails or is kept repaired), so "both d
+    and h" counts it; a wrong-length ``h`` is not a description hash at all."""
     if "p" not in first:
         raise MissingFieldError("the invoice has no payment hash (field 'p')", field="p")
     if "s" not in first:
@@ -73,7 +76,7 @@ def require(first: dict[str, object], described: bool, strict: bool, warnings: l
         if strict:
             raise MissingFieldError(message + ", which the spec requires", field="s")
         warnings.append(message)
-    hashed = "h" in first
+    described, hashed = "d" in first, "h" in first
     if not described and not hashed:
         message = "the invoice has neither a description (d) nor a description hash (h)"
         if strict:
