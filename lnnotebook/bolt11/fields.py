@@ -188,18 +188,16 @@ def read_features(digits: str, network: str) -> object:
 
 def _features(value: int) -> tuple[tuple[Feature, ...], tuple[int, ...]]:
     """Set bits of a feature vector, and the unknown even (compulsory) ones among them."""
-    features = []
-    unknown_required = []
-    remaining = value
-    while remaining:
-        lowest = remaining & -remaining
-        bit = lowest.bit_length() - 1
-        remaining ^= lowest
-        name = FEATURE_NAMES.get(bit)
-        features.append(Feature(bit, name))
-        if name is None and bit % 2 == 0:
-            unknown_required.append(bit)
-    return tuple(features), tuple(unknown_required)
+    if value.bit_length() <= 64:  # the usual size: peel off the set bits
+        bits = []
+        while value:
+            lowest = value & -value
+            bits.append(lowest.bit_length() - 1)
+            value ^= lowest
+    else:  # long vectors: one C-level pass over the binary digits instead of a step per bit
+        bits = [bit for bit, digit in enumerate(format(value, "b")[::-1]) if digit == "1"]
+    features = tuple([_new_tuple(Feature, (bit, FEATURE_NAMES.get(bit))) for bit in bits])
+    return features, tuple([bit for bit in bits if not bit & 1 and bit not in FEATURE_NAMES])
 
 
 _cached_features = lru_cache(maxsize=1024)(_features)
