@@ -27,8 +27,6 @@ MAX_HOPS_PER_ROUTE = MAX_FIELD_GROUPS * 5 // (HOP_BYTES * 8)  # 12
 MAX_HRP_LENGTH = 83  # BIP-173: the separator lies within the first 84 characters
 MAX_UINT64 = 2**64 - 1
 
-# Fixed field lengths in 5-bit groups: 256-bit hashes/secrets and the 33-byte payee key.
-FIXED_GROUPS = {"p": 52, "s": 52, "h": 52, "n": 53}
 KNOWN_TAGS = "psdhnxcfr9m"  # every other tag is unknown and skipped by readers
 
 CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -79,37 +79,30 @@ def decode_rows(texts: Sequence[object], *, verify: bool = True, strict: bool = 
     return results
 
 
-def _read_fields(digits: str, data: str, end: int, network: str) -> list[tuple[str, object]]:
-    """(tag, value) of every tagged field between the timestamp and the signature at ``end``.
-
-    A field cut off by the signature raises ``TruncatedError`` carrying the fields read before it
-    (``read``), so that the rules can still report an earlier problem first, as a reader going left to
-    right does.
-    """
+def _read_fields(
+    digits: str, data: str, end: int, network: str
+) -> tuple[list[tuple[str, object]], TruncatedError | None]:
+    """(tag, value) of every tagged field between the timestamp and the signature at ``end``, and the
+    ``TruncatedError`` of a field cut off by the signature (then the list holds the fields before it)."""
     fields = []
     position = TIMESTAMP_GROUPS
     while position < end:
         if position + 3 > end:
-            error = TruncatedError(
-                f"a field header at group {position} is cut off by the signature", field="fields"
-            )
-            error.read = fields
-            raise error
+            message = f"a field header at group {position} is cut off by the signature"
+            return fields, TruncatedError(message, field="fields")
         tag = data[position]
         start = position + 3
         position = start + int(digits[position + 1 : start], 32)
         if position > end:
-            error = TruncatedError(
+            message = (
                 f"field '{tag}' says it has {position - start} groups but only {end - start} remain "
-                "before the signature",
-                field=tag,
+                "before the signature"
             )
-            error.read = fields
-            raise error
+            return fields, TruncatedError(message, field=tag)
         reader = READERS.get(tag)
         if reader is not None:  # any other tag is unknown and skipped, as the spec requires
             fields.append((tag, reader(digits[start:position], network)))
-    return fields
+    return fields, None
 
 
 def _decode_row(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) -> tuple:
@@ -119,12 +112,11 @@ def _decode_row(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) ->
         rules.settle(hrp_issues, "amount", strict, warnings)
     signature_start = len(data) - CHECKSUM_GROUPS - SIGNATURE_GROUPS
     digits = bech32.to_digits(data[: len(data) - CHECKSUM_GROUPS])
-    try:
-        fields = _read_fields(digits, data, signature_start, network)
-    except TruncatedError as error:
-        rules.apply(error.read, strict, [], complete=False)  # a rule broken before the cut comes first
-        del error.read
-        raise
+    fields, cut = _read_fields(digits, data, signature_start, network)
+    if cut is not None:
+        # A rule broken before the cut is reported first, as by a reader going left to right.
+        rules.apply(fields, strict, [], complete=False)
+        raise cut
     first, fallbacks, routes = rules.apply(fields, strict, warnings)
 
     signature = int(digits[signature_start:], 32).to_bytes(65, "big")
