@@ -182,11 +182,24 @@ def test_encode_fields_refuses_what_it_cannot_write(fields: list, message: str) 
         encode_fields(fields, private_key=SPEC_KEY, timestamp=1)
 
 
-def test_the_secret_key_never_appears_in_errors() -> None:
-    secret = f"{CURVE_ORDER:064x}"  # out of range: refused
-    with pytest.raises(ValueError) as error:
-        sign_invoice("lnbc", [0] * 7, secret)
-    assert secret not in str(error.value)
+@pytest.mark.parametrize("secret", [f"{CURVE_ORDER:064x}", SPEC_KEY[:-1] + "g", SPEC_KEY + "0"])
+def test_a_refused_secret_key_never_appears_in_the_error(secret: str) -> None:
+    for call in (
+        lambda: sign_invoice("lnbc", [0] * 7, secret),
+        lambda: encode_invoice(
+            private_key=secret, payment_hash="00" * 32, payment_secret=None, description=""
+        ),
+    ):
+        with pytest.raises(ValueError, match="private_key") as error:
+            call()
+        assert secret[:20] not in str(error.value) and secret[:20] not in repr(error.value)
+
+
+def test_a_malformed_payment_secret_is_not_echoed() -> None:
+    secret = "11" * 31 + "zz"
+    with pytest.raises(ValueError, match="payment_secret is not valid hex") as error:
+        encode_invoice(private_key=SPEC_KEY, payment_hash="00" * 32, payment_secret=secret, description="")
+    assert secret[:20] not in str(error.value)
 
 
 # --- decode(encode(fields)) == fields ----------------------------------------------------------------

@@ -70,11 +70,15 @@ def _as_int(value: Any, name: str) -> int:
         raise ValueError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
 
 
+_SECRET_NAMES = frozenset({"private_key", "payment_secret"})  # never echoed in messages
+
+
 def _hex_to_bytes(value: Any, name: str, length: int | None = None) -> bytes:
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a hex string, got {type(value).__name__}")
     if not _HEX.fullmatch(value) or len(value) % 2:
-        raise ValueError(f"{name} is not valid hex (even number of 0-9a-f characters): {value!r}")
+        shown = "" if name in _SECRET_NAMES else f": {value!r}"
+        raise ValueError(f"{name} is not valid hex (even number of 0-9a-f characters){shown}")
     if length is not None and len(value) != 2 * length:
         raise ValueError(f"{name} must be {2 * length} hex characters ({length} bytes), got {len(value)}")
     return bytes.fromhex(value)
