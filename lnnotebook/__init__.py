@@ -17,24 +17,37 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from lnnotebook.decoding import Hop, Invoice, decode
-from lnnotebook.errors import (
+from lnnotebook.bolt11 import (
     AmountError,
     ChecksumError,
     FeatureError,
     FieldLengthError,
     FormatError,
+    Hop,
+    Invoice,
     InvoiceError,
-    LnnotebookError,
     MissingFieldError,
     NetworkError,
     SignatureError,
     TooLongError,
     TruncatedError,
+    decode,
+    set_html_renderer,
 )
+from lnnotebook.errors import LnnotebookError
 from lnnotebook.frames import decode_frame, hops_frame
 
 __version__ = "0.1.0"
+
+
+def _invoice_html(invoice: Invoice) -> str:
+    """Jupyter's card for a decoded invoice; the display module (and segno) load on the first one."""
+    from lnnotebook.display import invoice_html
+
+    return invoice_html(invoice)
+
+
+set_html_renderer(_invoice_html)  # the decoder itself stays free of display code
 
 # Public names whose modules are imported on first access (name -> module).
 _LAZY: dict[str, str] = {

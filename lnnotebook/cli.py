@@ -10,8 +10,7 @@ from pathlib import Path
 
 
 def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
-    from lnnotebook.decoding import decode
-    from lnnotebook.errors import InvoiceError
+    from lnnotebook.bolt11 import InvoiceError, decode
 
     status = 0
     for text in texts:

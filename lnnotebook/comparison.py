@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import pandas_dtype
 
-from lnnotebook.decoding import Hop, Invoice, InvoiceError, decode_rows
+from lnnotebook.bolt11 import Hop, Invoice, InvoiceError, decode_rows
 from lnnotebook.schema import COMPARE_COLUMNS, METRIC_COLUMNS  # the result's columns and dtypes
 
 

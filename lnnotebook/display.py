@@ -20,7 +20,7 @@ import html
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from lnnotebook.decoding import Invoice, InvoiceError, decode
+from lnnotebook.bolt11 import Invoice, InvoiceError, decode
 
 if TYPE_CHECKING:
     from lnnotebook.bolt12.offer import Offer

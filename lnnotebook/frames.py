@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from lnnotebook.decoding import ROW_FIELDS, InvoiceError, decode_rows, feature_names
+from lnnotebook.bolt11 import ROW_FIELDS, InvoiceError, decode_rows, feature_names
 
 # The columns and dtypes live in lnnotebook.schema (re-exported for existing imports).
 from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS

@@ -23,7 +23,7 @@ from typing import Any
 import base58
 from coincurve import PrivateKey
 
-from lnnotebook.encoding import NETWORKS, encode_invoice, encode_segwit_address
+from lnnotebook.bolt11 import NETWORKS, encode_invoice, encode_segwit_address
 
 __all__ = [
     "EARLIEST_TIMESTAMP",
@@ -227,7 +227,7 @@ def _random_timestamp(rng: random.Random) -> int:
 
 
 def random_invoice_params(rng: random.Random, *, network: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for :func:`lnnotebook.encoding.encode_invoice` describing one realistic invoice."""
+    """Keyword arguments for :func:`lnnotebook.bolt11.encode_invoice` describing one realistic invoice."""
     if network is None:
         network = rng.choices(tuple(_NETWORK_WEIGHTS), weights=tuple(_NETWORK_WEIGHTS.values()))[0]
     elif network not in NETWORKS:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import encode_invoice
 from lnnotebook.synthetic import random_invoice_params
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
 
-from lnnotebook.encoding import encode_invoice  # noqa: E402
+from lnnotebook.bolt11 import encode_invoice  # noqa: E402
 from lnnotebook.synthetic import NODE_KEYS  # noqa: E402
 
 EXAMPLES = ROOT / "lnnotebook" / "nodes" / "examples"

@@ -15,6 +15,7 @@ import pytest
 from coincurve import PrivateKey
 
 import lnnotebook as ln
+from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12 import (
     NotAnOfferError,
     OfferFieldError,
@@ -24,7 +25,6 @@ from lnnotebook.bolt12 import (
 )
 from lnnotebook.bolt12.encode import blinded_path, encode, offer_records
 from lnnotebook.bolt12.offer import CHAIN_NAMES
-from lnnotebook.errors import InvoiceError
 
 DATA = Path(__file__).resolve().parent / "data" / "bolt12"
 KEYS = [PrivateKey(bytes([number]) * 32).public_key.format() for number in range(1, 6)]

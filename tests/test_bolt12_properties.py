@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lnnotebook as ln
+from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12._bech32 import from_bytes
 from lnnotebook.bolt12.encode import blinded_path, encode, offer_records
-from lnnotebook.errors import InvoiceError
 
 DATA = Path(__file__).resolve().parent / "data" / "bolt12"
 VECTORS = json.loads((DATA / "offers-test.json").read_text(encoding="utf-8"))

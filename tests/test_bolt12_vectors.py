@@ -18,6 +18,7 @@ import pytest
 from coincurve import PublicKeyXOnly
 
 import lnnotebook as ln
+from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12 import (
     NotAnOfferError,
     OfferError,
@@ -29,7 +30,6 @@ from lnnotebook.bolt12 import (
 from lnnotebook.bolt12.merkle import merkle_root, tagged_hash
 from lnnotebook.bolt12.offer import BlindedHop, OfferFeature
 from lnnotebook.bolt12.tlv import Record, read_stream
-from lnnotebook.errors import InvoiceError
 
 DATA = Path(__file__).resolve().parent / "data" / "bolt12"
 OFFERS = json.loads((DATA / "offers-test.json").read_text(encoding="utf-8"))

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
+from lnnotebook.bolt11 import Hop, encode_invoice
 from lnnotebook.comparison import COMPARE_COLUMNS, cheapest_route_fee_msat, route_fee_msat
-from lnnotebook.decoding import Hop
-from lnnotebook.encoding import encode_invoice
 
 KEY_A = "11" * 32
 KEY_B = "22" * 32

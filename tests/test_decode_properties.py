@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from bech32 import CHARSET, bech32_encode
+from bech32_reference import CHARSET, bech32_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lnnotebook as ln
 from lnnotebook import FormatError, InvoiceError
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import encode_invoice
 from lnnotebook.synthetic import generate_invoices, random_invoice_params
 
 SPEC = json.loads(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import base58
 import pytest
-from bech32 import CHARSET, bech32_encode, bech32_hrp_expand, bech32_polymod, convertbits
+from bech32_reference import CHARSET, bech32_encode, bech32_hrp_expand, bech32_polymod, convertbits
 from coincurve import PrivateKey
 
 import lnnotebook as ln
@@ -34,8 +34,7 @@ from lnnotebook import (
     TooLongError,
     TruncatedError,
 )
-from lnnotebook.decoding import Feature, Hop
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import Feature, Hop, encode_invoice
 
 SPEC = json.loads(
     (Path(__file__).resolve().parent / "data" / "spec_vectors.json").read_text(encoding="utf-8")

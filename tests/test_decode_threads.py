@@ -6,21 +6,22 @@ import threading
 
 import pytest
 
-import lnnotebook.decoding as decoding
+import lnnotebook.bolt11.bech32 as bech32
+from lnnotebook.bolt11 import decode
 from lnnotebook.synthetic import generate_invoices
 
 
 @pytest.fixture()
 def fresh_checksum_table(monkeypatch: pytest.MonkeyPatch) -> None:
     # The checksum table grows on first use; a fresh one makes every thread race to grow it.
-    monkeypatch.setattr(decoding, "_TABLE", decoding._ChecksumTable())
+    monkeypatch.setattr(bech32, "_TABLE", bech32._ChecksumTable())
 
 
 @pytest.mark.parametrize("trial", range(5))
 def test_concurrent_first_decodes_agree_with_serial_ones(fresh_checksum_table: None, trial: int) -> None:
     invoices = generate_invoices(200, seed=100 + trial)
-    expected = [decoding.decode(text) for text in invoices]
-    decoding._TABLE = decoding._ChecksumTable()  # serial decoding above grew it; start over
+    expected = [decode(text) for text in invoices]
+    bech32._TABLE = bech32._ChecksumTable()  # serial decoding above grew it; start over
 
     results: list = [None] * len(invoices)
     start = threading.Barrier(8)
@@ -29,7 +30,7 @@ def test_concurrent_first_decodes_agree_with_serial_ones(fresh_checksum_table: N
         start.wait()
         for position in range(offset, len(invoices), 8):
             try:
-                results[position] = decoding.decode(invoices[position])
+                results[position] = decode(invoices[position])
             except Exception as error:  # recorded, then asserted below
                 results[position] = error
 

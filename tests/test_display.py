@@ -13,6 +13,7 @@ import segno
 from PIL import Image
 
 import lnnotebook as ln
+from lnnotebook.bolt11 import encode_invoice
 from lnnotebook.display import (
     created_invoice_html,
     format_amount,
@@ -21,7 +22,6 @@ from lnnotebook.display import (
     qr_payload,
     shorten,
 )
-from lnnotebook.encoding import encode_invoice
 from lnnotebook.providers.base import CreatedInvoice
 
 KEY = "33" * 32

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import encode_invoice
 from lnnotebook.export import neutralise
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -6,7 +6,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from bech32 import CHARSET, bech32_encode
+from bech32_reference import CHARSET, bech32_encode
 from coincurve import PrivateKey
 
 import lnnotebook as ln
@@ -18,7 +18,7 @@ from lnnotebook import (
     InvoiceError,
     TruncatedError,
 )
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import encode_invoice
 
 KEY = hashlib.sha256(b"lnnotebook frame tests").hexdigest()
 PAYEE = PrivateKey(bytes.fromhex(KEY)).public_key.format(compressed=True).hex()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.encoding import encode_invoice
+from lnnotebook.bolt11 import encode_invoice
 from lnnotebook.providers.errors import SuspectInvoiceError
 from lnnotebook.service import Ledger
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lnnotebook.encoding import decode_segwit_address, encode_invoice, hrp_amount
+from lnnotebook.bolt11 import decode_segwit_address, encode_invoice, hrp_amount
 from lnnotebook.synthetic import (
     MAX_TIMESTAMP,
     NODE_KEYS,

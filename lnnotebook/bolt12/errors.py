@@ -7,7 +7,7 @@ fault in the spec's words (``offer_amount``, ``offer_paths``, ``tlv``, ``bolt12`
 
 from __future__ import annotations
 
-from lnnotebook.errors import InvoiceError  # moves to lnnotebook.bolt11.errors (the lead fixes this import)
+from lnnotebook.bolt11.errors import InvoiceError
 
 
 class OfferError(InvoiceError):

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12.offer import Offer, decode_offers
-from lnnotebook.errors import InvoiceError
 
 Errors = Literal["raise", "coerce"]
 

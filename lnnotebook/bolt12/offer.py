@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12._bech32 import PaddingError, to_bytes
 from lnnotebook.bolt12.errors import (
     OfferError,
@@ -38,7 +39,6 @@ from lnnotebook.bolt12.errors import (
 from lnnotebook.bolt12.merkle import SIGNATURE_TYPES, merkle_root
 from lnnotebook.bolt12.text import normalise
 from lnnotebook.bolt12.tlv import Record, read_stream
-from lnnotebook.errors import InvoiceError
 
 # Chain hashes as they appear on the wire: the genesis block hash in internal (little-endian) byte order.
 CHAIN_NAMES: dict[str, str] = {

@@ -27,8 +27,8 @@ from typing import Any, ClassVar, Protocol
 
 import requests
 
-from lnnotebook.decoding import Invoice, decode
-from lnnotebook.errors import InvoiceError, LnnotebookError
+from lnnotebook.bolt11 import Invoice, InvoiceError, decode
+from lnnotebook.errors import LnnotebookError
 from lnnotebook.options import Option, resolve_options
 from lnnotebook.providers.errors import (
     ConfigurationError,

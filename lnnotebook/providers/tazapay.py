@@ -29,8 +29,7 @@ from typing import Any
 
 import requests
 
-from lnnotebook.decoding import decode
-from lnnotebook.errors import InvoiceError
+from lnnotebook.bolt11 import InvoiceError, decode
 from lnnotebook.options import Option
 from lnnotebook.providers.base import (
     CreatedInvoice,

@@ -26,7 +26,7 @@ import os
 import re
 from typing import Any
 
-from lnnotebook.decoding import decode
+from lnnotebook.bolt11 import decode
 from lnnotebook.sandbox.emulator import (
     Emulator,
     FeeSchedule,

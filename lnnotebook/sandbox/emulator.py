@@ -325,7 +325,7 @@ class Emulator:
         id_prefix: str = "",
     ) -> MintedInvoice:
         """Sign a real invoice with this emulator's node key and remember it."""
-        from lnnotebook.encoding import encode_invoice  # late: the encoder is only needed when minting
+        from lnnotebook.bolt11 import encode_invoice  # late: the encoder is only needed when minting
 
         preimage = os.urandom(32)
         payment_hash = hashlib.sha256(preimage).hexdigest()
