@@ -53,12 +53,12 @@ import pandas as pd
 from lnnotebook.batch import create_invoices
 from lnnotebook.comparison import compare
 from lnnotebook.display import created_invoice_html, error_html
+from lnnotebook.emulation.sandbox import Sandbox
 from lnnotebook.frames import decode_frame, hops_frame
 from lnnotebook.http import redact
 from lnnotebook.ledger import LedgerError
 from lnnotebook.providers.base import CreatedInvoice, Provider
 from lnnotebook.providers.errors import ProviderError
-from lnnotebook.sandbox import Sandbox
 
 ProvidersSpec = None | Sandbox | Provider | str | Iterable[Provider | str]
 

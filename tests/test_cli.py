@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.lnbits_server import REQUIRE_VARIABLE, VENV_VARIABLE, LnbitsUnavailable, installed_python
+from lnnotebook.providers.lnbits.server import (
+    REQUIRE_VARIABLE,
+    VENV_VARIABLE,
+    LnbitsUnavailable,
+    installed_python,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "tests" / "data" / "spec_vectors.json").read_text())
