@@ -29,6 +29,8 @@ PROVIDER_PACKAGES: tuple[str, ...] = ("barkd", "tazapay", "lnpay", "lnbits")
 
 REGISTRY: dict[str, str] = {}  # provider name -> "module:Class" of its client
 EMULATORS: dict[str, str] = {}  # provider name -> "module:Class" of its emulator (if it has one)
+# Classes registered as objects (they may not be importable by name, e.g. defined in a function).
+_CLASSES: dict[tuple[str, str], type] = {}
 
 
 def _declare(package: str) -> None:
@@ -49,9 +51,18 @@ def register_provider(
 
     ``emulator`` (a class or "module:Class") makes ``lnnotebook.sandbox()`` emulate it too.
     """
-    REGISTRY[name] = _target(provider)
+    unregister_provider(name)
+    REGISTRY[name] = _target("provider", name, provider)
     if emulator is not None:
-        EMULATORS[name] = _target(emulator)
+        EMULATORS[name] = _target("emulator", name, emulator)
+
+
+def unregister_provider(name: str) -> None:
+    """Forget provider ``name`` (its client and emulator); unknown names are ignored."""
+    REGISTRY.pop(name, None)
+    EMULATORS.pop(name, None)
+    for what in ("provider", "emulator"):
+        _CLASSES.pop((what, name), None)
 
 
 def provider_class(name: str) -> type[Provider]:
@@ -84,8 +95,11 @@ def emulator_names() -> list[str]:
     return list(EMULATORS)
 
 
-def _target(cls: type | str) -> str:
-    return cls if isinstance(cls, str) else f"{cls.__module__}:{cls.__qualname__}"
+def _target(what: str, name: str, cls: type | str) -> str:
+    if isinstance(cls, str):
+        return cls
+    _CLASSES[(what, name)] = cls
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def _load(table: dict[str, str], name: str, what: str) -> Any:
@@ -94,6 +108,9 @@ def _load(table: dict[str, str], name: str, what: str) -> Any:
         raise ConfigurationError(
             f"unknown {what} {name!r}; known: {', '.join(sorted(table))}", provider=str(name), field="name"
         )
+    registered = _CLASSES.get((what, name))
+    if registered is not None:
+        return registered
     module_name, _, class_name = target.partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
@@ -112,4 +129,5 @@ __all__ = [
     "provider_names",
     "register_provider",
     "registry_order",
+    "unregister_provider",
 ]
