@@ -346,9 +346,14 @@ def test_connect_reads_the_sandbox_environment(sb, monkeypatch):
             assert client.create_invoice(3).provider == name
 
 
-def test_command_line_prints_exports_and_serves_until_interrupted():
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "lnnotebook.emulation"], ["-m", "lnnotebook.cli", "sandbox"]],
+    ids=["python -m lnnotebook.emulation", "lnnotebook sandbox"],
+)
+def test_command_line_prints_exports_and_serves_until_interrupted(command):
     process = subprocess.Popen(
-        [sys.executable, "-m", "lnnotebook.emulation", "--seed", "cli"],
+        [sys.executable, *command, "--seed", "cli"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
