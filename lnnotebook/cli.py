@@ -114,11 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_filters(export_parser)
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
 
-    # `sandbox` has its own options, parsed by lnnotebook.sandbox.serve; listed here for --help only.
+    # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
     commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:
-        from lnnotebook.sandbox.serve import main as sandbox_main
+        from lnnotebook.emulation.sandbox import main as sandbox_main
 
         return sandbox_main(argv[1:])
 

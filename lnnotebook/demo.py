@@ -4,7 +4,8 @@ Which providers:
 
 * no ``LNNOTEBOOK_<PROVIDER>_*`` credentials in the environment: the sandbox (every emulated provider,
   local HTTP servers minting real signed invoices), plus a real LNbits server (FakeWallet) when
-  ``make lnbits`` has installed one (started like the tests start it, ``lnnotebook/lnbits_server.py``);
+  ``make lnbits`` has installed one (started like the tests start it,
+  ``lnnotebook/providers/lnbits/server.py``);
 * otherwise exactly the providers whose URL or a credential is set in the environment
   (``configured_providers``), and no sandbox. A provider with only some of its options set is an error
   that names the missing variable.
@@ -125,7 +126,7 @@ def _providers() -> Iterator[list[Any]]:
 
 def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
     """A running LNbits and a client of its receiving wallet, or None (saying how to add it)."""
-    from lnnotebook.lnbits_server import LnbitsUnavailable, running_lnbits
+    from lnnotebook.providers.lnbits.server import LnbitsUnavailable, running_lnbits
 
     try:
         server = stack.enter_context(running_lnbits())  # stopped and its folder removed on exit

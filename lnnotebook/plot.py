@@ -9,9 +9,9 @@ from pyplot when ``ax`` is None); ``dashboard`` returns a Figure that pyplot doe
 it shows once in Jupyter and can be saved with ``fig.savefig``. Nothing here calls ``plt.show()``.
 
 Colours: a provider has the same colour in every chart and call (``provider_color``). The providers
-lnnotebook ships have fixed colours; others get one from a spare palette, picked from a hash of the
-name and, when that colour is taken in this session, the next free one. ``PROVIDER_COLORS`` may be
-edited to choose your own.
+registered when this module is imported get fixed colours, in registry order (``lnnotebook.providers``);
+others get one from a spare palette, picked from a hash of the name and, when that colour is taken in
+this session, the next free one. ``PROVIDER_COLORS`` may be edited to choose your own.
 
 Failures and missing values: providers whose attempts all failed keep their x position (so the charts
 line up with ``compare``) and show ``n/a``; failed attempts appear as crosses in ``amounts``; a
@@ -35,19 +35,18 @@ from matplotlib.patches import Patch
 
 from lnnotebook.comparison import invoice_metrics
 from lnnotebook.nodes.fiat import SAT_PER_BTC, fiat_currencies
+from lnnotebook.providers import registry_order
 
 Unit = Literal["sat", "fiat"]
 
-# Fixed colours (matplotlib's tab10) for the providers lnnotebook ships.
-_KNOWN_COLORS = {
-    "barkd": "#1f77b4",
-    "tazapay": "#ff7f0e",
-    "lnpay": "#2ca02c",
-    "lnpay-legacy": "#d62728",
-    "lnbits": "#9467bd",
-}
-# The rest of tab10, then tab20's lighter shades, for providers without a fixed colour.
-_SPARE_COLORS = (
+# matplotlib's tab10, then tab20's lighter shades. Registered providers take them in registry order
+# (``lnnotebook.providers.registry_order``); the rest are spare colours for other providers.
+_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
     "#8c564b",
     "#e377c2",
     "#7f7f7f",
@@ -63,6 +62,9 @@ _SPARE_COLORS = (
     "#dbdb8d",
     "#9edae5",
 )
+# Keep at least half the palette spare, however many providers are registered.
+_KNOWN_COLORS = dict(zip(registry_order()[: len(_PALETTE) // 2], _PALETTE))
+_SPARE_COLORS = tuple(color for color in _PALETTE if color not in _KNOWN_COLORS.values())
 PROVIDER_COLORS: dict[str, str] = dict(_KNOWN_COLORS)
 _colors_lock = threading.Lock()
 

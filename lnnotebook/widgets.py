@@ -52,12 +52,12 @@ import pandas as pd
 
 from lnnotebook.comparison import compare
 from lnnotebook.display import created_invoice_html, error_html
+from lnnotebook.emulation.sandbox import Sandbox
 from lnnotebook.errors import LnnotebookError
 from lnnotebook.frames import decode_frame, hops_frame
 from lnnotebook.ledger import LedgerError
 from lnnotebook.providers.base import CreatedInvoice, Provider
 from lnnotebook.providers.errors import ProviderError
-from lnnotebook.sandbox import Sandbox
 from lnnotebook.service import create_invoices
 from lnnotebook.transport import redact
 

@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 import lnnotebook as ln
-from lnnotebook.lnbits_server import REQUIRE_VARIABLE, VENV_VARIABLE, LnbitsUnavailable, installed_python
+from lnnotebook.providers.lnbits.server import (
+    REQUIRE_VARIABLE,
+    VENV_VARIABLE,
+    LnbitsUnavailable,
+    installed_python,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "tests" / "data" / "spec_vectors.json").read_text())
@@ -197,8 +202,8 @@ def test_decode_command_prints_fields_and_reports_errors() -> None:
 def test_import_stays_light() -> None:
     code = (
         "import sys, lnnotebook\n"
-        "heavy = [m for m in ('matplotlib', 'ipywidgets', 'jupyter_client', 'IPython', 'requests') "
-        "if m in sys.modules]\n"
+        "heavy = [m for m in ('matplotlib', 'ipywidgets', 'jupyter_client', 'IPython', 'requests',"
+        " 'werkzeug') if m in sys.modules]\n"
         "print(heavy)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

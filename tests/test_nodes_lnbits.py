@@ -18,7 +18,13 @@ import pytest
 from node_exports import EXAMPLE_FILES, EXAMPLES
 
 import lnnotebook as ln
-from lnnotebook.lnbits_server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, Wallet, start_lnbits
+from lnnotebook.providers.lnbits.server import (
+    REQUIRE_VARIABLE,
+    LnbitsServer,
+    LnbitsUnavailable,
+    Wallet,
+    start_lnbits,
+)
 
 # (amount in sat, memo, expiry in s, paid)
 INVOICES = [

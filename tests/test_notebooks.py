@@ -39,7 +39,7 @@ SECRET_WINDOW = 12
 PROBE = """
 import json as _json
 import lnnotebook as _ln
-from lnnotebook.sandbox import Sandbox as _Sandbox
+from lnnotebook.emulation.sandbox import Sandbox as _Sandbox
 
 _found, _sandboxes = [], {}
 for _value in list(globals().values()):  # `sb` and IPython's output history (_, _4, ...)

@@ -9,6 +9,7 @@ import time
 import pytest
 
 import lnnotebook as ln
+from lnnotebook.emulation.state import FeeSchedule
 from lnnotebook.providers.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -17,7 +18,6 @@ from lnnotebook.providers.errors import (
     ProviderUnavailableError,
     UnexpectedResponseError,
 )
-from lnnotebook.sandbox import FeeSchedule
 
 NAMES = ("barkd", "tazapay", "lnpay", "lnpay-legacy")
 NETWORK = {"barkd": "tbs", "tazapay": "tb", "lnpay": "bc", "lnpay-legacy": "bc"}

@@ -7,6 +7,7 @@ import time
 import pytest
 
 import lnnotebook as ln
+from lnnotebook.emulation.faults import FAULTS
 from lnnotebook.providers.errors import (
     AuthenticationError,
     ProviderError,
@@ -14,7 +15,6 @@ from lnnotebook.providers.errors import (
     RateLimitError,
     UnexpectedResponseError,
 )
-from lnnotebook.sandbox import FAULTS
 
 NAMES = ("barkd", "tazapay", "lnpay", "lnpay-legacy")
 # read_timeout: long enough for a loaded CI machine, well short of the injected stall

@@ -1,4 +1,5 @@
-"""The LNbits client against a real LNbits 1.6.2 server (``make lnbits``; see lnnotebook/lnbits_server.py).
+"""The LNbits client against a real LNbits 1.6.2 server (``make lnbits``; see
+lnnotebook/providers/lnbits/server.py).
 
 One server for the module (FakeWallet: real signed invoices, imaginary money). Without the server these
 tests skip, unless ``LNNOTEBOOK_REQUIRE_LNBITS`` is set (``.ci/run`` sets it): then they fail.
@@ -18,7 +19,6 @@ import pytest
 
 import lnnotebook as ln
 from lnnotebook.ledger import default_ledger_path
-from lnnotebook.lnbits_server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, Wallet, start_lnbits
 from lnnotebook.providers.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -27,7 +27,14 @@ from lnnotebook.providers.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
-from lnnotebook.providers.lnbits import LnbitsProvider
+from lnnotebook.providers.lnbits.client import LnbitsProvider
+from lnnotebook.providers.lnbits.server import (
+    REQUIRE_VARIABLE,
+    LnbitsServer,
+    LnbitsUnavailable,
+    Wallet,
+    start_lnbits,
+)
 
 EXPIRY_WAIT_S = 15.0  # bounded wait for a 1 s invoice to read expired
 

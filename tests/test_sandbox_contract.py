@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from importlib.resources import files
 
 import pytest
 import requests
@@ -20,12 +20,11 @@ from referencing.jsonschema import DRAFT202012
 
 import lnnotebook as ln
 
-OPENAPI = Path(__file__).parent / "data" / "openapi"
 
-
-def response_validator(document: str, path: str, method: str, status: str) -> Draft202012Validator:
-    """A validator for one response schema of an OpenAPI 3.1 document (JSON Schema 2020-12 dialect)."""
-    spec = yaml.safe_load((OPENAPI / document).read_text())
+def response_validator(package: str, path: str, method: str, status: str) -> Draft202012Validator:
+    """A validator for one response schema of a provider's OpenAPI 3.1 document (JSON Schema 2020-12
+    dialect), read from the provider's folder in the package."""
+    spec = yaml.safe_load((files(f"lnnotebook.providers.{package}") / "openapi.yaml").read_text("utf-8"))
     schema = spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
     registry = Registry().with_resource(
         "urn:spec", Resource.from_contents(spec, default_specification=DRAFT202012)
@@ -74,8 +73,8 @@ def test_barkd_token_has_the_documented_format(sb):
 
 def test_barkd_create_and_errors_validate_against_the_openapi_schema(sb, http):
     path = "/api/v1/lightning/receives/invoice"
-    ok = response_validator("barkd-create-invoice.yaml", path, "post", "200")
-    error = response_validator("barkd-create-invoice.yaml", path, "post", "500")
+    ok = response_validator("barkd", path, "post", "200")
+    error = response_validator("barkd", path, "post", "500")
     url = sb.url("barkd") + path
     response = http.post(url, json={"amount_sat": 1500, "description": "schema"}, headers=barkd_auth(sb))
     assert response.status_code == 200
@@ -166,9 +165,7 @@ def tazapay_auth(sb):
 
 
 def test_tazapay_create_validates_against_the_openapi_schema(sb, http):
-    validator = response_validator(
-        "tazapay-create-invoice.yaml", "/v3/lightning_invoice_bolt11", "post", "200"
-    )
+    validator = response_validator("tazapay", "/v3/lightning_invoice_bolt11", "post", "200")
     response = http.post(
         sb.url("tazapay") + "/v3/lightning_invoice_bolt11",
         auth=tazapay_auth(sb),
@@ -204,9 +201,7 @@ def test_tazapay_create_validates_against_the_openapi_schema(sb, http):
 
 def test_tazapay_object_data_mode_does_not_match_the_schema():
     # Documents the docs/schema conflict: the examples' object form fails the schema's `type: string`.
-    validator = response_validator(
-        "tazapay-create-invoice.yaml", "/v3/lightning_invoice_bolt11", "post", "200"
-    )
+    validator = response_validator("tazapay", "/v3/lightning_invoice_bolt11", "post", "200")
     with ln.sandbox(providers=["tazapay"], tazapay_data_format="object") as box:
         body = requests.post(
             box.url("tazapay") + "/v3/lightning_invoice_bolt11", auth=tazapay_auth(box), json={"amount": 5}
@@ -351,9 +346,14 @@ def test_connect_reads_the_sandbox_environment(sb, monkeypatch):
             assert client.create_invoice(3).provider == name
 
 
-def test_command_line_prints_exports_and_serves_until_interrupted():
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "lnnotebook.emulation"], ["-m", "lnnotebook.cli", "sandbox"]],
+    ids=["python -m lnnotebook.emulation", "lnnotebook sandbox"],
+)
+def test_command_line_prints_exports_and_serves_until_interrupted(command):
     process = subprocess.Popen(
-        [sys.executable, "-m", "lnnotebook.sandbox", "--seed", "cli"],
+        [sys.executable, *command, "--seed", "cli"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

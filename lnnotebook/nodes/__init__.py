@@ -57,7 +57,6 @@ STATUSES = ("pending", "paid", "expired", "canceled")
 READERS: tuple[str, ...] = (
     "lnnotebook.nodes.lnd:read",
     "lnnotebook.nodes.cln:read",
-    "lnnotebook.nodes._lnbits_payments:read",  # until providers/ has folders: this line then goes
 )
 PROVIDER_READER = "payments:read"
 

@@ -1,11 +1,11 @@
-"""A local sandbox of every provider: real HTTP servers on 127.0.0.1 minting real signed invoices.
+"""A local sandbox of every emulated provider: real HTTP servers on 127.0.0.1 minting real signed invoices.
 
     >>> import lnnotebook as ln
     >>> with ln.sandbox() as sb:
-    ...     barkd = sb.connect("barkd")
-    ...     invoice = barkd.create_invoice(1000, "coffee")
+    ...     client = sb.connect(sb.names()[0])
+    ...     invoice = client.create_invoice(1000, "coffee")
     ...     sb.pay(invoice.bolt11)
-    ...     barkd.invoice_status(invoice)
+    ...     client.invoice_status(invoice)
     'paid'
 
 Options of ``sandbox()``: ``latency`` (seconds added to every request), ``seed`` (node keys and
@@ -15,36 +15,35 @@ long a "timeout" fault holds the request), ``retry_after`` (the Retry-After of i
 (``-`` as ``_``), e.g. ``tazapay_bolt11_field="payment_request"``, ``tazapay_data_format="object"``,
 ``lnpay_free_tier=True``.
 
-Adding an emulator: one module in this package registering itself with ``@register(name)``, and its
-module name in ``EMULATOR_MODULES``.
+Which emulators exist comes from the provider registry (``lnnotebook.providers``): each provider folder
+declares its emulator class. On the command line, ``lnnotebook sandbox`` (or ``python -m
+lnnotebook.emulation``) serves them until interrupted (``main``).
 """
 
 from __future__ import annotations
 
-import importlib
+import argparse
+import inspect
 import os
+import shlex
 import sys
-import types
+import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from lnnotebook.emulation.emulator import Emulator
+from lnnotebook.emulation.faults import FAULTS
+from lnnotebook.emulation.state import FeeSchedule
 from lnnotebook.options import env_var
-from lnnotebook.sandbox.emulator import EMULATORS, FAULTS, Emulator, FeeSchedule
+from lnnotebook.providers import emulator_class, emulator_names
 
 if TYPE_CHECKING:  # the provider clients load on first connect()
     from lnnotebook.providers.base import Provider
 
-EMULATOR_MODULES: tuple[str, ...] = (
-    "lnnotebook.sandbox.barkd",
-    "lnnotebook.sandbox.tazapay",
-    "lnnotebook.sandbox.lnpay",
-    "lnnotebook.sandbox.lnpay_legacy",
-)
-
 
 def emulator_classes() -> dict[str, type[Emulator]]:
-    for module in EMULATOR_MODULES:
-        importlib.import_module(module)
-    return dict(EMULATORS)
+    """Every registered emulator class by provider name, in registry order (imports them)."""
+    return {name: emulator_class(name) for name in emulator_names()}
 
 
 class Sandbox:
@@ -61,12 +60,12 @@ class Sandbox:
         retry_after: int = 1,
         **emulator_options: Any,
     ) -> None:
-        classes = emulator_classes()
-        names = list(providers) if providers is not None else list(classes)
-        unknown = [name for name in [*names, *(fees or {})] if name not in classes]
+        available = emulator_names()
+        names = list(providers) if providers is not None else available
+        unknown = [name for name in [*names, *(fees or {})] if name not in available]
         if unknown:
             raise ValueError(
-                f"no emulator for {', '.join(map(repr, unknown))}; available: {', '.join(classes)}"
+                f"no emulator for {', '.join(map(repr, unknown))}; available: {', '.join(available)}"
             )
         if latency < 0:
             raise ValueError(f"latency must be >= 0 seconds, got {latency!r}")
@@ -74,13 +73,14 @@ class Sandbox:
         per_emulator = _split_options(emulator_options, names)
         self._emulators: dict[str, Emulator] = {}
         for name in names:
-            self._emulators[name] = classes[name](
+            self._emulators[name] = _build(
+                name,
+                per_emulator[name],
                 seed=seed,
                 latency=latency,
                 fees=(fees or {}).get(name),
                 stall_seconds=stall_seconds,
                 retry_after=retry_after,
-                **per_emulator[name],
             )
         self._started = False
         self._clients: list[Provider] = []
@@ -194,6 +194,24 @@ def sandbox(latency: float = 0.0, **options: Any) -> Sandbox:
     return Sandbox(latency, **options)
 
 
+def _build(name: str, options: dict[str, Any], **common: Any) -> Emulator:
+    """Emulator ``name`` with its own ``options`` (given to the sandbox as ``<name>_<option>``)."""
+    cls = emulator_class(name)
+    accepted = {
+        parameter.name
+        for klass in cls.__mro__
+        if "__init__" in vars(klass)
+        for parameter in inspect.signature(vars(klass)["__init__"]).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name not in common
+    }
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        prefix = name.replace("-", "_") + "_"
+        known = ", ".join(prefix + option for option in sorted(accepted)) or "none"
+        raise TypeError(f"unknown sandbox option {prefix + unknown[0]!r} for {name}; its options: {known}")
+    return cls(**common, **options)
+
+
 def _split_options(options: dict[str, Any], names: list[str]) -> dict[str, dict[str, Any]]:
     """Route ``<provider>_<option>`` keywords to their emulator (longest provider name first)."""
     prefixes = sorted(((name.replace("-", "_") + "_", name) for name in names), key=lambda p: -len(p[0]))
@@ -204,32 +222,39 @@ def _split_options(options: dict[str, Any], names: list[str]) -> dict[str, dict[
                 routed[name][key[len(prefix) :]] = value
                 break
         else:
+            example = f"{names[0].replace('-', '_')}_default_expiry" if names else "<provider>_<option>"
             raise TypeError(
-                f"unknown sandbox option {key!r} (emulator options are prefixed with the provider "
-                f"name, e.g. tazapay_bolt11_field)"
+                f"unknown sandbox option {key!r} (emulator options are prefixed with the name of a "
+                f"provider in this sandbox, e.g. {example}; running: {', '.join(names) or 'none'})"
             )
     return routed
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Serve every emulator until interrupted, printing ``export LNNOTEBOOK_...`` lines."""
-    from lnnotebook.sandbox.serve import main as serve_main
+    parser = argparse.ArgumentParser(
+        prog="lnnotebook sandbox", description="Serve the provider emulators on 127.0.0.1 until Ctrl-C."
+    )
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--seed", default=None, help="fixed seed for node keys and credentials")
+    parser.add_argument(
+        "--provider",
+        action="append",
+        choices=emulator_names(),
+        help="emulator to start (repeatable; default: all)",
+    )
+    args = parser.parse_args(argv)
+    with Sandbox(args.latency, providers=args.provider, seed=args.seed) as sb:
+        for name in sb.names():
+            print(f"# {name}: {sb.url(name)}")
+        for variable, value in sb.env().items():
+            print(f"export {variable}={shlex.quote(value)}")
+        print("# serving; press Ctrl-C to stop", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("# stopped", file=sys.stderr)
+    return 0
 
-    return serve_main(argv)
 
-
-class _CallableModule(types.ModuleType):
-    """``lnnotebook.sandbox`` is both this package and the ``sandbox()`` function.
-
-    Once ``lnnotebook.sandbox`` (or a submodule) has been imported, the import system sets the package
-    as the ``lnnotebook.sandbox`` attribute, hiding the lazily exported function; making the package
-    callable keeps ``ln.sandbox(...)`` working either way.
-    """
-
-    def __call__(self, latency: float = 0.0, **options: Any) -> Sandbox:
-        return sandbox(latency, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-
-__all__ = ["EMULATOR_MODULES", "FAULTS", "FeeSchedule", "Sandbox", "emulator_classes", "main", "sandbox"]
+__all__ = ["FAULTS", "FeeSchedule", "Sandbox", "emulator_classes", "main", "sandbox"]

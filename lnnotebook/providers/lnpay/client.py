@@ -1,11 +1,12 @@
-"""LNPay v1 wallet API client (``POST /v1/wallet/{wallet_key}/invoice``).
+"""LNPay clients: the v1 wallet API (``lnpay``, ``POST /v1/wallet/{wallet_key}/invoice``) and the legacy
+user-wallet API (``lnpay-legacy``, ``POST /v1/user/wallet/{access_key}/invoice``), on one base.
 
-Options: ``url`` (default ``https://api.lnpay.co/v1``), ``api_key`` (``sak_``/``pak_``), ``wallet_key``
+v1 options: ``url`` (default ``https://api.lnpay.co/v1``), ``api_key`` (``sak_``/``pak_``), ``wallet_key``
 (``wal_``/``waki_``) and ``auth`` -- how the key is sent: ``header`` (``X-Api-Key``, default), ``query``
 (``?access-token=``) or ``basic`` (key as user, empty password). Variables: ``LNNOTEBOOK_LNPAY_URL``,
 ``LNNOTEBOOK_LNPAY_API_KEY``, ``LNNOTEBOOK_LNPAY_WALLET_KEY``, ``LNNOTEBOOK_LNPAY_AUTH``.
 
-Choices where LNPay's docs and lnpay-core disagree (FACTS.md section 3), following the code:
+Choices where LNPay's docs and lnpay-core disagree (this folder's NOTES.md), following the code:
 
 * ``description_hash`` is sent as **hex** (core runs ``hex2bin``; LNbits sends hex), not base64 as the docs
   say. It may be given as bytes, hex or base64 and is converted to hex.
@@ -19,6 +20,14 @@ Choices where LNPay's docs and lnpay-core disagree (FACTS.md section 3), followi
 * ``raw`` hides ``passThru.wallet_id``: lnpay-core echoes the wallet id there, which is the ``wal_`` key.
 
 A create is never retried after the request was sent (LNPay has no idempotency key).
+
+Legacy options: ``url`` (default ``https://lnpay.co/v1``, the legacy host), ``api_key``, ``access_key`` (the
+``wi_`` invoice key) and ``auth`` (``header``, ``query`` or ``basic``; the legacy docs use Basic).
+Variables: ``LNNOTEBOOK_LNPAY_LEGACY_URL``, ``LNNOTEBOOK_LNPAY_LEGACY_API_KEY``,
+``LNNOTEBOOK_LNPAY_LEGACY_ACCESS_KEY``, ``LNNOTEBOOK_LNPAY_LEGACY_AUTH``. Behaviour is shared with the v1
+client: 201 success, Yii2 errors, 401 "LnTx not found". Request fields are only ``num_satoshis``, ``memo``
+and ``expiry``. The legacy LnTx has no ``fee_msat``, so ``fee_sat`` is None. Status uses the documented
+``GET /v1/lntx/{id}`` on the same host (the legacy docs name no status endpoint of their own).
 """
 
 from __future__ import annotations
@@ -46,8 +55,22 @@ from lnnotebook.providers.errors import (
     ProviderError,
     UnexpectedResponseError,
 )
-
-AUTH_FORMS = ("header", "query", "basic")
+from lnnotebook.providers.lnpay.wire import (
+    ACCESS_TOKEN_PARAM,
+    API_KEY_HEADER,
+    AUTH_FORMS,
+    BASE_PATH,
+    CREATE_PATH,
+    CREATED_STATUS,
+    LEGACY_CREATE_PATH,
+    LEGACY_NAME,
+    LNTX_NOT_FOUND,
+    LNTX_PATH,
+    NAME,
+    SETTLED_FAILED,
+    SETTLED_PAID,
+    SETTLED_PENDING,
+)
 
 
 class LnpayBase(Provider):
@@ -55,7 +78,7 @@ class LnpayBase(Provider):
 
     create_path: ClassVar[str]
     wallet_option: ClassVar[str]
-    lntx_path: ClassVar[str] = "/lntx/{id}"
+    lntx_path: ClassVar[str] = LNTX_PATH
 
     def _authenticate(self, session: requests.Session) -> None:
         form = self.config["auth"]
@@ -67,9 +90,9 @@ class LnpayBase(Provider):
             )
         key = self.config["api_key"]
         if form == "header":
-            session.headers["X-Api-Key"] = key
+            session.headers[API_KEY_HEADER] = key
         elif form == "query":
-            session.params = {"access-token": key}
+            session.params = {ACCESS_TOKEN_PARAM: key}
         else:
             session.auth = (key, "")
 
@@ -83,7 +106,7 @@ class LnpayBase(Provider):
         return super()._error_message(body, text)
 
     def _error_class(self, status: int, message: str, action: str) -> type[ProviderError]:
-        if status == 401 and message.startswith("LnTx not found"):
+        if status == 401 and message.startswith(LNTX_NOT_FOUND):
             return NotFoundError
         return super()._error_class(status, message, action)
 
@@ -103,7 +126,7 @@ class LnpayBase(Provider):
         action = "create invoice"
         path = self.create_path.format(key=self.config[self.wallet_option])
         payload = self._payload(amount_sat, memo, expiry, **provider_specific)
-        _, body = self._request("POST", path, action=action, json_body=payload, ok=(201,))
+        _, body = self._request("POST", path, action=action, json_body=payload, ok=(CREATED_STATUS,))
         lntx = body
         bolt11 = self._field(lntx, "payment_request", str, action)
         fee_msat = self._field(lntx, "fee_msat", int, action, optional=True)
@@ -136,11 +159,11 @@ class LnpayBase(Provider):
 
     def _map_status(self, lntx: Any, action: str) -> str:
         settled = self._field(lntx, "settled", int, action)
-        if settled == 1:
+        if settled == SETTLED_PAID:
             return "paid"
-        if settled == -1:
+        if settled == SETTLED_FAILED:
             return "failed"
-        if settled != 0:
+        if settled != SETTLED_PENDING:
             raise UnexpectedResponseError(
                 f"{action}: unknown settled value {settled!r}", provider=self.name, field="settled"
             )
@@ -151,15 +174,15 @@ class LnpayBase(Provider):
 
 
 class LnpayProvider(LnpayBase):
-    name = "lnpay"
-    default_url = "https://api.lnpay.co/v1"
+    name = NAME
+    default_url = "https://api.lnpay.co" + BASE_PATH
     options = (
         Option("api_key", str, required=True, secret=True, help="LNPay API key (sak_ or pak_)"),
         Option("wallet_key", str, required=True, secret=True, help="wallet access key (wal_ or waki_)"),
         Option("auth", str, "header", help="how the key is sent: header, query or basic"),
     )
     create_arguments = frozenset({"description_hash", "pass_thru"})
-    create_path = "/wallet/{key}/invoice"
+    create_path = CREATE_PATH
     wallet_option = "wallet_key"
 
     def _payload(
@@ -185,3 +208,15 @@ class LnpayProvider(LnpayBase):
                 ) from None
             payload["passThru"] = dict(pass_thru)
         return payload
+
+
+class LnpayLegacyProvider(LnpayBase):
+    name = LEGACY_NAME
+    default_url = "https://lnpay.co" + BASE_PATH
+    options = (
+        Option("api_key", str, required=True, secret=True, help="LNPay API key"),
+        Option("access_key", str, required=True, secret=True, help="wallet access key (wi_...)"),
+        Option("auth", str, "basic", help="how the key is sent: header, query or basic"),
+    )
+    create_path = LEGACY_CREATE_PATH
+    wallet_option = "access_key"

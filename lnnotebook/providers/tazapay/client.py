@@ -4,7 +4,7 @@ Options: ``url`` (default ``https://service-sandbox.tazapay.com``, the only serv
 live host is ``https://service.tazapay.com``), ``api_key`` and ``api_secret`` (HTTP Basic, key as user)
 -- ``LNNOTEBOOK_TAZAPAY_URL``, ``LNNOTEBOOK_TAZAPAY_API_KEY``, ``LNNOTEBOOK_TAZAPAY_API_SECRET``.
 
-Choices where the sources are unclear or disagree (FACTS.md section 2):
+Choices where the sources are unclear or disagree (this folder's NOTES.md):
 
 * ``amount`` is sent in the smallest unit, i.e. satoshis ("BTC, 8 decimal places" on an int64 field).
 * The response's ``data`` is a JSON string per the OpenAPI schema but an object in the examples: both
@@ -40,24 +40,23 @@ from lnnotebook.providers.base import (
     parse_time,
 )
 from lnnotebook.providers.errors import InvalidRequestError, UnexpectedResponseError
-
-CREATE_PATH = "/v3/lightning_invoice_bolt11"
-FETCH_PATH = "/v3/lightning_invoice_bolt11/{id}"
-BOLT11_FIELDS = (
-    "bolt11",
-    "payment_request",
-    "invoice",
-    "lightning_invoice",
-    "bolt11_invoice",
-    "pr",
-    "payment_request_bolt11",
-    "serialized",
-    "request",
+from lnnotebook.providers.tazapay.wire import (
+    BOLT11_FIELDS,
+    CREATE_PATH,
+    ENVELOPE_SUCCESS,
+    FETCH_PATH,
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX,
+    NAME,
+    PAYMENT_PAID,
+    PAYMENT_UNPAID,
+    STATUS_ACTIVE,
+    STATUS_EXPIRED,
 )
 
 
 class TazapayProvider(Provider):
-    name = "tazapay"
+    name = NAME
     default_url = "https://service-sandbox.tazapay.com"
     options = (
         Option("api_key", str, required=True, secret=True, help="Tazapay API key (Basic auth user)"),
@@ -110,14 +109,14 @@ class TazapayProvider(Provider):
                 )
             payload["metadata"] = json.dumps(dict(metadata))  # the schema says: a string in JSON format
         key = provider_specific.get("idempotency_key") or str(uuid.uuid4())
-        if not isinstance(key, str) or len(key) > 255:
+        if not isinstance(key, str) or len(key) > IDEMPOTENCY_KEY_MAX:
             raise InvalidRequestError(
-                "idempotency_key must be a string of at most 255 characters",
+                f"idempotency_key must be a string of at most {IDEMPOTENCY_KEY_MAX} characters",
                 provider=self.name,
                 field="idempotency_key",
             )
         _, body = self._request(
-            "POST", CREATE_PATH, action=action, json_body=payload, headers={"Idempotency-Key": key}
+            "POST", CREATE_PATH, action=action, json_body=payload, headers={IDEMPOTENCY_HEADER: key}
         )
         data = self._data(body, action)
         bolt11, where = self._find_bolt11(data)
@@ -162,11 +161,11 @@ class TazapayProvider(Provider):
     def _map_status(self, data: Mapping[str, Any], action: str) -> str:
         payment_status = self._field(data, "payment_status", str, action)
         status = self._field(data, "status", str, action)
-        if payment_status == "paid":
+        if payment_status == PAYMENT_PAID:
             return "paid"
-        if status == "expired":
+        if status == STATUS_EXPIRED:
             return "expired"
-        if status == "active" and payment_status == "unpaid":
+        if status == STATUS_ACTIVE and payment_status == PAYMENT_UNPAID:
             return "pending"
         raise UnexpectedResponseError(
             f"{action}: unknown status/payment_status {status!r}/{payment_status!r}",
@@ -176,7 +175,7 @@ class TazapayProvider(Provider):
 
     def _data(self, body: Any, action: str) -> dict[str, Any]:
         """The envelope's ``data`` object (sent as an object or as JSON text)."""
-        if isinstance(body, Mapping) and body.get("status") not in (None, "success"):
+        if isinstance(body, Mapping) and body.get("status") not in (None, ENVELOPE_SUCCESS):
             message = self._redact(str(body.get("message") or body.get("status")))
             raise UnexpectedResponseError(
                 f"{action}: Tazapay answered 2xx with status {body.get('status')!r}: {message}",

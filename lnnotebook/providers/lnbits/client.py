@@ -5,7 +5,7 @@ invoice key, or its admin key; the invoice key is enough and is the safer one to
 ``LNNOTEBOOK_LNBITS_URL``, ``LNNOTEBOOK_LNBITS_API_KEY``. The key is sent as ``X-Api-Key``.
 
 Tested against a real LNbits 1.6.2 (FakeWallet funding source; ``tests/test_providers_lnbits.py``).
-Choices where the docs (FACTS.md section 4, the OpenAPI descriptions) and LNbits' code disagree or are
+Choices where the docs (this folder's NOTES.md, the OpenAPI descriptions) and LNbits' code disagree or are
 silent, following what the server does:
 
 * ``"out": false`` is always sent: ``CreateInvoice.out`` defaults to **true** (pay), and without it an
@@ -30,7 +30,7 @@ silent, following what the server does:
   ``AuthenticationError`` (like 401 "No Api Key provided." and 403); any other 404 (an unknown payment
   hash: "Payment does not exist.") is ``NotFoundError``. **520** (InvoiceError/PaymentError) is
   ``InvalidRequestError``, not a server failure; other 5xx are ``ProviderUnavailableError``.
-* Status. ``GET /api/v1/payments/{hash}`` (FACTS.md says the key is optional; in 1.6.2 what comes back
+* Status. ``GET /api/v1/payments/{hash}`` (the docs say the key is optional; in 1.6.2 what comes back
   depends on it). A valid key looks the hash up **within its own wallet** (another wallet's invoice is
   404, ``NotFoundError``) and gets ``details`` (plus, unless paid, a top-level ``status``). No key or an
   **unknown** key is not refused: it gets the public shape (``paid``, ``preimage``, ``status`` only once
@@ -80,22 +80,27 @@ from lnnotebook.providers.errors import (
     ProviderError,
     UnexpectedResponseError,
 )
-
-PAYMENTS_PATH = "/api/v1/payments"
-STATUS_PATH = "/api/v1/payments/{payment_hash}"
-WALLET_PATH = "/api/v1/wallet"
-CREATED_STATUS = {"pending": "pending", "success": "paid", "failed": "failed"}
-UNKNOWN_KEY_MESSAGE = "Wallet not found"
-LNBITS_ERROR_STATUS = 520  # InvoiceError / PaymentError: LNbits refused the request, it did not fail
+from lnnotebook.providers.lnbits.wire import (
+    API_KEY_HEADER,
+    CREATED_STATES,
+    CREATED_STATUS,
+    EXPIRED_LABEL,
+    LNBITS_ERROR_STATUS,
+    NAME,
+    PAYMENTS_PATH,
+    STATUS_PATH,
+    UNKNOWN_KEY_MESSAGE,
+    WALLET_PATH,
+)
 
 
 class LnbitsProvider(Provider):
-    name = "lnbits"
+    name = NAME
     options = (Option("api_key", str, required=True, secret=True, help="wallet invoice key (or admin key)"),)
     create_arguments = frozenset({"description_hash"})
 
     def _authenticate(self, session: requests.Session) -> None:
-        session.headers["X-Api-Key"] = self.config["api_key"]
+        session.headers[API_KEY_HEADER] = self.config["api_key"]
 
     def _error_message(self, body: Any, text: str) -> str:
         if isinstance(body, Mapping) and isinstance(body.get("detail"), list):
@@ -122,7 +127,7 @@ class LnbitsProvider(Provider):
             payload["memo"] = memo  # LNbits drops the memo when a description hash is given
         if expiry is not None:
             payload["expiry"] = expiry
-        _, body = self._request("POST", PAYMENTS_PATH, action=action, json_body=payload, ok=(201,))
+        _, body = self._request("POST", PAYMENTS_PATH, action=action, json_body=payload, ok=(CREATED_STATUS,))
         bolt11 = self._field(body, "bolt11", str, action, optional=True) or self._field(
             body, "payment_request", str, action
         )
@@ -136,7 +141,7 @@ class LnbitsProvider(Provider):
             "bolt11": bolt11,
             "expiry": decoded.expiry,
             "fee_sat": None if fee_msat is None else -(-abs(fee_msat) // 1000),
-            "status": CREATED_STATUS.get(state, "pending"),
+            "status": CREATED_STATES.get(state, "pending"),
             "created_at": parse_time(body.get("time")) or decoded.created_at or now_utc(),
         }
         amount_msat = self._field(body, "amount", int, action, optional=True)
@@ -198,7 +203,7 @@ def _expired(details: Mapping[str, Any] | None) -> bool:
     if details is None:
         return False
     labels = details.get("labels")
-    if isinstance(labels, list) and "expired" in labels:
+    if isinstance(labels, list) and EXPIRED_LABEL in labels:
         return True
     expires_at = parse_time(details.get("expiry"))
     return expires_at is not None and expires_at <= now_utc()

@@ -1,4 +1,3 @@
-# moves to lnnotebook/providers/lnbits/payments.py
 """LNbits' payments of a wallet: the answer of ``GET /api/v1/payments`` (or ``/api/v1/payments/paginated``).
 
 A list of payments, incoming (``amount`` > 0: the wallet's invoices) and outgoing (``amount`` < 0: what

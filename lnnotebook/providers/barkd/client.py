@@ -3,7 +3,7 @@
 Options: ``url`` (default ``http://127.0.0.1:3000``, barkd's default bind; ``LNNOTEBOOK_BARKD_URL``) and
 ``token`` (``LNNOTEBOOK_BARKD_TOKEN``; ``barkd secret show`` prints it).
 
-Choices where the docs and barkd's code disagree (FACTS.md section 1), following the code:
+Choices where the docs and barkd's code disagree (this folder's NOTES.md), following the code:
 
 * Auth is ``Authorization: Bearer <token>`` only (``bark-rest/src/auth.rs``), not the CHANGELOG's
   ``auth-token`` header or ``AuthToken`` scheme.
@@ -29,17 +29,24 @@ import requests
 
 from lnnotebook.bolt11 import InvoiceError, decode
 from lnnotebook.options import Option
+from lnnotebook.providers.barkd.wire import (
+    AUTH_HEADER,
+    AUTH_SCHEME,
+    AWAITING_PAYMENT,
+    CREATE_PATH,
+    FEE_PATH,
+    NAME,
+    PENDING_STATES,
+    SETTLED,
+    STATUS_PATH,
+    UNKNOWN_RECEIVE_MARKER,
+)
 from lnnotebook.providers.base import CreatedInvoice, Provider, now_utc
 from lnnotebook.providers.errors import NotFoundError, ProviderError, UnexpectedResponseError
 
-CREATE_PATH = "/api/v1/lightning/receives/invoice"
-STATUS_PATH = "/api/v1/lightning/receives/{identifier}"
-FEE_PATH = "/api/v1/fees/lightning/receive"
-PENDING_STATES = {"awaiting-payment", "htlcs-ready", "preimage-revealed", "delivering"}
-
 
 class BarkdProvider(Provider):
-    name = "barkd"
+    name = NAME
     default_url = "http://127.0.0.1:3000"
     options = (Option("token", str, required=True, secret=True, help="barkd auth token"),)
     create_arguments = frozenset({"receive_token"})
@@ -47,10 +54,10 @@ class BarkdProvider(Provider):
     retry_statuses = frozenset({429, 502, 503, 504})
 
     def _authenticate(self, session: requests.Session) -> None:
-        session.headers["Authorization"] = f"Bearer {self.config['token']}"
+        session.headers[AUTH_HEADER] = f"{AUTH_SCHEME} {self.config['token']}"
 
     def _error_class(self, status: int, message: str, action: str) -> type[ProviderError]:
-        if status == 500 and "no pending lightning receive found" in message:
+        if status == 500 and UNKNOWN_RECEIVE_MARKER in message:
             return NotFoundError
         return super()._error_class(status, message, action)
 
@@ -88,13 +95,13 @@ class BarkdProvider(Provider):
         action = "invoice status"
         _, body = self._request("GET", STATUS_PATH.format(identifier=provider_id), action=action)
         state = self._field(body, "state", str, action)
-        if state == "settled":
+        if state == SETTLED:
             return "paid"
         if state not in PENDING_STATES:
             raise UnexpectedResponseError(
                 f"{action}: unknown receive state {state!r}", provider=self.name, field="state"
             )
-        if state == "awaiting-payment":
+        if state == AWAITING_PAYMENT:
             invoice = self._field(body, "invoice", str, action)
             try:
                 if decode(invoice).is_expired():

@@ -20,8 +20,8 @@ Why it is started this way (LNbits 1.6.2):
   It cannot see DNS lookups or clients built with ``trust_env=False`` (LNbits' webhook sender); the
   tests set no webhooks.
 
-Run it by hand: ``python -m lnnotebook.lnbits_server`` prints the ``LNNOTEBOOK_LNBITS_*`` variables of the
-receiving wallet and serves until Ctrl-C.
+Run it by hand: ``python -m lnnotebook.providers.lnbits.server`` prints the ``LNNOTEBOOK_LNBITS_*``
+variables of the receiving wallet and serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -46,8 +46,19 @@ from typing import Any
 
 import requests
 
+from lnnotebook.providers.lnbits.wire import (
+    ACCOUNT_PATH,
+    API_KEY_HEADER,
+    BALANCE_PATH,
+    FIRST_INSTALL_PATH,
+    HEALTH_PATH,
+    PAGINATED_PATH,
+    PAYMENTS_PATH,
+    WALLET_PATH,
+)
+
 LNBITS_VERSION = "1.6.2"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]  # lnnotebook/providers/lnbits/server.py
 DEFAULT_VENV = REPO / ".venv-lnbits"
 VENV_VARIABLE = "LNNOTEBOOK_LNBITS_VENV"  # another install of LNbits to use instead of .venv-lnbits
 REQUIRE_VARIABLE = "LNNOTEBOOK_REQUIRE_LNBITS"
@@ -150,7 +161,7 @@ class LnbitsServer:
     ) -> requests.Response:
         headers = {}
         if key is not None:
-            headers["X-Api-Key"] = key
+            headers[API_KEY_HEADER] = key
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(
@@ -173,7 +184,7 @@ class LnbitsServer:
 
     def new_wallet(self, name: str) -> Wallet:
         """A new user with one wallet (``POST /api/v1/account`` needs no authentication)."""
-        body = self.expect(self.request("POST", "/api/v1/account", json_body={"name": name}), 200, 201)
+        body = self.expect(self.request("POST", ACCOUNT_PATH, json_body={"name": name}), 200, 201)
         return Wallet(
             name=name, id=body["id"], user=body["user"], adminkey=body["adminkey"], inkey=body["inkey"]
         )
@@ -181,17 +192,17 @@ class LnbitsServer:
     def fund(self, wallet: Wallet, amount_sat: int) -> None:
         """Credit imaginary FakeWallet sats to ``wallet`` (superuser only)."""
         body = {"id": wallet.id, "amount": amount_sat}
-        self.expect(self.request("PUT", "/users/api/v1/balance", token=self.admin_token, json_body=body), 200)
+        self.expect(self.request("PUT", BALANCE_PATH, token=self.admin_token, json_body=body), 200)
 
     def balance_msat(self, wallet: Wallet) -> int:
-        return self.expect(self.request("GET", "/api/v1/wallet", key=wallet.inkey), 200)["balance"]
+        return self.expect(self.request("GET", WALLET_PATH, key=wallet.inkey), 200)["balance"]
 
     def pay(self, bolt11: str, wallet: Wallet | None = None) -> requests.Response:
         """Pay ``bolt11`` from ``wallet`` (default: the funded payer) with its admin key."""
         payer = wallet or self.payer
         assert payer is not None
         return self.request(
-            "POST", "/api/v1/payments", key=payer.adminkey, json_body={"out": True, "bolt11": bolt11}
+            "POST", PAYMENTS_PATH, key=payer.adminkey, json_body={"out": True, "bolt11": bolt11}
         )
 
     def payments(self, wallet: Wallet) -> list[dict[str, Any]]:
@@ -200,9 +211,7 @@ class LnbitsServer:
         page_size = 500
         while True:
             params = {"limit": page_size, "offset": len(found)}
-            page = self.expect(
-                self.request("GET", "/api/v1/payments/paginated", key=wallet.inkey, params=params), 200
-            )
+            page = self.expect(self.request("GET", PAGINATED_PATH, key=wallet.inkey, params=params), 200)
             found.extend(page["data"])
             if len(found) >= page["total"] or not page["data"]:
                 return found
@@ -338,7 +347,7 @@ def wait_until_answering(server: LnbitsServer, deadline: float) -> None:
                 f"{server.log_text()[-3000:]}"
             )
         try:
-            server.http.get(server.url + "/api/v1/health", timeout=2, allow_redirects=False)
+            server.http.get(server.url + HEALTH_PATH, timeout=2, allow_redirects=False)
             return
         except requests.RequestException:
             pass
@@ -421,7 +430,7 @@ def set_up(server: LnbitsServer) -> None:
     """Superuser (first install), then a receiving wallet and a funded paying wallet."""
     password = secrets.token_urlsafe(16)
     credentials = {"username": "lnnotebook", "password": password, "password_repeat": password}
-    body = server.expect(server.request("PUT", "/api/v1/auth/first_install", json_body=credentials), 200)
+    body = server.expect(server.request("PUT", FIRST_INSTALL_PATH, json_body=credentials), 200)
     server.admin_token = body["access_token"]
     server.receiver = server.new_wallet("receiver")
     server.payer = server.new_wallet("payer")

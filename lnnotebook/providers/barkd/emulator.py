@@ -1,6 +1,7 @@
 """barkd REST API emulator (bark 0.6.0 routes the client uses), signet invoices (``lntbs``).
 
-Contract: ``barkd-create-invoice.md`` (OpenAPI) and FACTS.md section 1. Where they disagree the code wins:
+Contract: ``barkd-create-invoice.md`` (its OpenAPI document is ``openapi.yaml``) and ``NOTES.md``, both in
+this folder. Where they disagree the code wins:
 
 * Auth: only ``Authorization: Bearer <token>`` (``bark-rest/src/auth.rs``); the CHANGELOG's ``auth-token``
   header and ``AuthToken`` scheme are not accepted. Token: base64url, no padding, of ``0x00`` + 32 bytes
@@ -22,77 +23,98 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from lnnotebook.bolt11 import decode
-from lnnotebook.sandbox.emulator import (
-    Emulator,
-    FeeSchedule,
-    MintedInvoice,
-    Reply,
-    Request,
-    now_iso,
-    register,
-    route,
+from lnnotebook.emulation.emulator import Emulator
+from lnnotebook.emulation.state import FeeSchedule, MintedInvoice, now_iso
+from lnnotebook.emulation.web import Request, Response, is_json, json_body, reply, route
+from lnnotebook.providers.barkd.wire import (
+    AUTH_HEADER,
+    AUTH_SCHEME,
+    AWAITING_PAYMENT,
+    CREATE_PATH,
+    FEE_PATH,
+    INVALID_AMOUNT,
+    INVALID_IDENTIFIER,
+    INVALID_TOKEN,
+    LIST_PATH,
+    MISSING_TOKEN,
+    NAME,
+    PING_PATH,
+    SETTLED,
+    STATUS_PATH,
+    UNKNOWN_RECEIVE,
+    ZERO_AMOUNT,
 )
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-UNKNOWN_RECEIVE = (
-    "Failed to get lightning receive status: no pending lightning receive found for this payment hash"
-)
+_TEXT = "text/plain; charset=utf-8"
 
 
-@register("barkd")
+@dataclass
+class Receive(MintedInvoice):
+    """A lightning receive as barkd tracks it."""
+
+    receive_state: str = AWAITING_PAYMENT
+    htlc_vtxo_ids: list[str] = field(default_factory=list)
+
+
 class BarkdEmulator(Emulator):
+    name = NAME
     network = "tbs"
     write_expiry = False
     default_expiry = 3600
     default_fees = FeeSchedule(base_msat=0, proportional_millionths=1000)
-    server_header = "barkd"
+    server_header = NAME
     block_height = 270_000  # signet
+    invoice_class = Receive
     routes = (
-        route("GET", "/ping", "ping", auth=False),
-        route("POST", "/api/v1/lightning/receives/invoice", "create_invoice"),
-        route("GET", "/api/v1/lightning/receives", "list_receives"),
-        route("GET", "/api/v1/lightning/receives/{identifier}", "receive_status"),
-        route("GET", "/api/v1/fees/lightning/receive", "receive_fee"),
+        route("GET", PING_PATH, "ping", auth=False),
+        route("POST", CREATE_PATH, "create_invoice"),
+        route("GET", LIST_PATH, "list_receives"),
+        route("GET", STATUS_PATH, "receive_status"),
+        route("GET", FEE_PATH, "receive_fee"),
     )
 
     def __init__(self, **common: Any) -> None:
         super().__init__(**common)
-        secret = hashlib.sha256(f"{self.seed}:barkd:auth".encode()).digest()
+        secret = hashlib.sha256(f"{self.seed}:{NAME}:auth".encode()).digest()
         self.token = base64.urlsafe_b64encode(b"\x00" + secret).decode().rstrip("=")
 
     def credentials(self) -> dict[str, str]:
         return {"token": self.token}
 
-    def authenticate(self, request: Request) -> Reply | None:
-        headers = request.headers.get_all("Authorization") or []
+    def authenticate(self, request: Request) -> Response | None:
+        headers = request.headers.getlist(AUTH_HEADER)
         if len(headers) > 1:
-            return self.error(401, "invalid auth token")
-        bearer = [h[len("Bearer ") :] for h in headers if h.startswith("Bearer ")]  # case-sensitive prefix
+            return self.error(401, INVALID_TOKEN)
+        prefix = AUTH_SCHEME + " "
+        bearer = [h[len(prefix) :] for h in headers if h.startswith(prefix)]  # case-sensitive prefix
         if not bearer:
-            return self.error(401, "missing auth token")
+            return self.error(401, MISSING_TOKEN)
         if not self.same_secret(bearer[0].strip(), self.token):
-            return self.error(401, "invalid auth token")
+            return self.error(401, INVALID_TOKEN)
         return None
 
-    def fault_reply(self, fault: str) -> Reply:
+    def fault_reply(self, fault: str) -> Response:
         if fault == "401":
-            return self.error(401, "invalid auth token")
+            return self.error(401, INVALID_TOKEN)
         return super().fault_reply(fault)
 
-    def not_found(self, request: Request) -> Reply:
-        return Reply(404, b"", content_type="text/plain")  # axum's fallback: empty 404
+    def not_found(self, request: Request) -> Response:
+        return reply(404, b"", content_type="text/plain")  # axum's fallback: empty 404
 
     # --- routes --------------------------------------------------------------------------------
 
-    def ping(self, request: Request) -> Reply:
-        return Reply(200, "pong", content_type="text/plain; charset=utf-8")
+    def ping(self, request: Request) -> Response:
+        return reply(200, "pong", content_type=_TEXT)
 
-    def create_invoice(self, request: Request) -> Reply:
+    def create_invoice(self, request: Request) -> Response:
         body, problem = self._axum_json(request)
         if problem is not None:
             return problem
@@ -105,18 +127,17 @@ class BarkdEmulator(Emulator):
         if body.get("token") is not None and not isinstance(body["token"], str):
             return self._rejection(422, "token: invalid type, expected a string")
         if amount == 0:
-            return self.error(500, "Failed to create invoice: zero-amount invoices are not supported")
-        invoice = self.mint(provider_id=None, amount_sat=amount, description=description or "")
-        invoice.extra["state"] = "awaiting-payment"
-        return Reply(200, {"invoice": invoice.bolt11})
+            return self.error(500, ZERO_AMOUNT)
+        invoice = self.mint(amount_sat=amount, description=description or "")
+        return reply(200, {"invoice": invoice.bolt11})
 
-    def list_receives(self, request: Request) -> Reply:
+    def list_receives(self, request: Request) -> Response:
         with self.lock:
             pending = [inv for inv in self.invoices.values() if inv.paid_at is None]
         pending.sort(key=lambda inv: inv.created_at)
-        return Reply(200, [self._receive_info(inv) for inv in pending])
+        return reply(200, [self._receive_info(inv) for inv in pending])
 
-    def receive_status(self, request: Request, identifier: str) -> Reply:
+    def receive_status(self, request: Request, identifier: str) -> Response:
         invoice: MintedInvoice | None
         if _HEX64.match(identifier):
             key = identifier.lower()
@@ -127,21 +148,21 @@ class BarkdEmulator(Emulator):
             try:
                 payment_hash = decode(identifier).payment_hash
             except ValueError:
-                return self.error(400, "identifier is not a valid payment hash, invoice or preimage")
+                return self.error(400, INVALID_IDENTIFIER)
             invoice = self.by_hash.get(payment_hash)
         else:
-            return self.error(400, "identifier is not a valid payment hash, invoice or preimage")
+            return self.error(400, INVALID_IDENTIFIER)
         if invoice is None:
             return self.error(500, UNKNOWN_RECEIVE)
-        return Reply(200, self._receive_info(invoice))
+        return reply(200, self._receive_info(invoice))
 
-    def receive_fee(self, request: Request) -> Reply:
-        text = request.query_value("amount_sat")
+    def receive_fee(self, request: Request) -> Response:
+        text = request.args.get("amount_sat")
         if text is None or not text.isdigit() or int(text) >= 2**63:
-            return self.error(400, "Invalid amount")
+            return self.error(400, INVALID_AMOUNT)
         amount = int(text)
         fee_sat = -(-self.fees.fee_msat(amount * 1000) // 1000)  # the server charges whole sats, rounded up
-        return Reply(
+        return reply(
             200,
             {
                 "gross_amount_sat": amount,
@@ -154,18 +175,19 @@ class BarkdEmulator(Emulator):
     # --- helpers -------------------------------------------------------------------------------
 
     def on_paid(self, invoice: MintedInvoice) -> None:
-        invoice.extra["state"] = "settled"
-        invoice.extra["htlc_vtxo_ids"] = [f"{os.urandom(32).hex()}:0"]
+        assert isinstance(invoice, Receive)
+        invoice.receive_state = SETTLED
+        invoice.htlc_vtxo_ids = [f"{os.urandom(32).hex()}:0"]
 
-    def _receive_info(self, invoice: MintedInvoice) -> dict[str, Any]:
+    def _receive_info(self, invoice: Receive) -> dict[str, Any]:
         settled = invoice.paid_at is not None
         settled_at = now_iso(invoice.paid_at) if settled else None
         return {
             "payment_hash": invoice.payment_hash,
-            "state": invoice.extra.get("state", "awaiting-payment"),
+            "state": invoice.receive_state,
             "invoice": invoice.bolt11,
             "amount_sat": invoice.amount_sat or 0,
-            "htlc_vtxo_ids": list(invoice.extra.get("htlc_vtxo_ids", [])),
+            "htlc_vtxo_ids": list(invoice.htlc_vtxo_ids),
             "payment_preimage": invoice.preimage if settled else None,
             "settled_at": settled_at,
             "htlc_vtxos": [],
@@ -173,18 +195,15 @@ class BarkdEmulator(Emulator):
             "finished_at": settled_at,  # deprecated alias of settled_at
         }
 
-    def _axum_json(self, request: Request) -> tuple[dict[str, Any], Reply | None]:
-        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json" and not content_type.endswith("+json"):
+    def _axum_json(self, request: Request) -> tuple[dict[str, Any], Response | None]:
+        """axum's ``Json`` extractor: 415 without a JSON type, 400 on a syntax error, 422 on a type error."""
+        if not is_json(request):
             return {}, self._rejection(
                 415, "Expected request with `Content-Type: application/json`", raw=True
             )
-        import json
-
-        try:
-            body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return {}, self._rejection(400, f"Failed to parse the request body as JSON: {exc}", syntax=True)
+        body, problem = json_body(request)
+        if problem is not None:
+            return {}, self._rejection(400, f"Failed to parse the request body as JSON: {problem}", raw=True)
         if not isinstance(body, dict):
             return {}, self._rejection(422, "invalid type: expected struct LightningInvoiceRequest")
         if "amount_sat" not in body:
@@ -195,9 +214,6 @@ class BarkdEmulator(Emulator):
         return body, None
 
     @staticmethod
-    def _rejection(status: int, detail: str, *, raw: bool = False, syntax: bool = False) -> Reply:
-        if raw or syntax:
-            text = detail
-        else:
-            text = f"Failed to deserialize the JSON body into the target type: {detail}"
-        return Reply(status, text, content_type="text/plain; charset=utf-8")
+    def _rejection(status: int, detail: str, *, raw: bool = False) -> Response:
+        text = detail if raw else f"Failed to deserialize the JSON body into the target type: {detail}"
+        return reply(status, text, content_type=_TEXT)

@@ -1,0 +1,7 @@
+"""LNbits wallet API: client, wire facts, NOTES.md, and ``server``, which runs a real LNbits (no emulator)."""
+
+from lnnotebook.providers.lnbits.wire import NAME
+
+PROVIDES = {
+    NAME: {"client": f"{__name__}.client:LnbitsProvider", "emulator": None},
+}

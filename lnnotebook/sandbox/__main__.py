@@ -1,5 +1,0 @@
-import sys
-
-from lnnotebook.sandbox.serve import main
-
-sys.exit(main())
