@@ -7,8 +7,9 @@ sandbox of each), compare them, and keep what you made.
     >>> ln.decode("lnbc1...").amount_msat
     >>> ln.decode_frame(series_of_invoices)
 
-Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets) load on first use so that
-``import lnnotebook`` stays cheap in a notebook.
+Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets, Parquet, streaming) load on first
+use so that ``import lnnotebook`` stays cheap in a notebook; ``lnnotebook.dask`` and ``lnnotebook.polars``
+are imported explicitly, as they register the ``.ln`` accessor on those libraries' Series.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ _LAZY: dict[str, str] = {
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
     "compare": "lnnotebook.comparison",
+    "to_parquet": "lnnotebook.parquet",
+    "read_parquet": "lnnotebook.parquet",
+    "decode_file": "lnnotebook.streaming",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.
