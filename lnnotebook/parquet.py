@@ -9,7 +9,8 @@
   the recorded dtype of every index level, also in files written by ``DataFrame.to_parquet``.
 * ``create_invoices``/``history`` keep the provider's answer in ``raw`` as dicts, which pyarrow would
   store as one struct with every key of every row (and fails on mixed types). ``to_parquet`` stores
-  such columns as JSON text and notes them in the file, and ``read_parquet`` turns them back into dicts.
+  every ``object`` column as JSON text (each value, ``None`` and ``NaN`` included) and notes them in the
+  file, and ``read_parquet`` turns them back into the same Python values.
 
 Columns of ``dtype_backend="pyarrow"`` frames are noted too and come back as the same Arrow types.
 """
@@ -42,12 +43,12 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, **options: Any) -> 
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    json_columns = [name for name in frame.columns if _holds_containers(frame[name])]
+    json_columns = [name for name in frame.columns if frame[name].dtype == object]
     arrow_columns = [name for name in frame.columns if isinstance(frame[name].dtype, pd.ArrowDtype)]
     stored = frame.copy(deep=False)
     for name in json_columns:
-        # every value, not only the dicts, so that a text beside them comes back as text too
-        stored[name] = frame[name].map(_to_json, na_action="ignore").astype("string")
+        # every value, not only the dicts: a text beside them comes back as text, None and NaN as themselves
+        stored[name] = pd.array([_to_json(value) for value in frame[name]], dtype="string")
     table = pa.Table.from_pandas(stored, preserve_index=True)
     note = json.dumps({"json_columns": json_columns, "arrow_columns": arrow_columns}).encode()
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: note})
@@ -72,7 +73,7 @@ def read_parquet(path: str | os.PathLike, **options: Any) -> pd.DataFrame:
     frame = pd.read_parquet(path, engine="pyarrow", **options)
     note = json.loads((schema.metadata or {}).get(METADATA_KEY, b"{}"))
     for name in note.get("json_columns", []):
-        frame[name] = frame[name].astype(object).map(json.loads, na_action="ignore").astype(object)
+        frame[name] = pd.Series([json.loads(text) for text in frame[name]], index=frame.index, dtype=object)
     for name in note.get("arrow_columns", []):
         frame[name] = frame[name].astype(pd.ArrowDtype(schema.field(name).type))
     frame.index = _restored_index(frame.index, schema.pandas_metadata or {})
@@ -97,14 +98,8 @@ def _restored_index(index: pd.Index, metadata: Mapping[str, Any]) -> pd.Index:
     return restored[0]
 
 
-def _holds_containers(column: pd.Series) -> bool:
-    if column.dtype != object:
-        return False
-    return any(isinstance(value, (Mapping, list, tuple)) for value in column if value is not None)
-
-
 def _to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(None if value is pd.NA else value, ensure_ascii=False, default=str)
 
 
 def _pyarrow() -> tuple[Any, Any]:
