@@ -5,7 +5,7 @@ Run by hand, not as a test:
     python benchmarks/decode_file_memory.py                 # 300,000 invoices, default chunk size
     python benchmarks/decode_file_memory.py --count 50000   # a quick run
 
-The measurement runs in a fresh interpreter: its peak RSS (``ru_maxrss``) after decode_file less the RSS
+The measurement runs in a fresh interpreter: its peak RSS (``VmHWM``) after decode_file less its peak
 once lnnotebook, pandas and pyarrow are imported. Target: growth <= 250 MB. With ``--compare`` it also
 measures ``decode_frame`` over the whole file, then ``to_parquet``, for contrast.
 """
@@ -34,7 +34,12 @@ from pathlib import Path
 import pandas, pyarrow.parquet
 import lnnotebook as ln, lnnotebook.streaming, lnnotebook.frames
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM starts afresh at exec; ru_maxrss does not (it would begin at the forking parent's size)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 source, target, mode, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 before = peak_mb()
 started = time.perf_counter()

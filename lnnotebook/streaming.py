@@ -162,13 +162,12 @@ def _decode_chunk(chunk: _Chunk, options: dict[str, Any]) -> pd.DataFrame:
 
 
 def _first_error(source: Path, bad: pd.DataFrame) -> Exception:
-    import lnnotebook
-    from lnnotebook.errors import InvoiceError
+    import lnnotebook  # the public names of the error classes, wherever their module lives
 
     line, kind, message = next(bad[["error_type", "error"]].itertuples())
-    error_class = getattr(lnnotebook, kind, InvoiceError)
-    if not (isinstance(error_class, type) and issubclass(error_class, InvoiceError)):
-        error_class = InvoiceError
+    error_class = getattr(lnnotebook, kind, lnnotebook.InvoiceError)
+    if not (isinstance(error_class, type) and issubclass(error_class, lnnotebook.InvoiceError)):
+        error_class = lnnotebook.InvoiceError
     return error_class(f"{source}, line {line}: {message}")
 
 
