@@ -8,8 +8,9 @@ sandbox of each), compare them, and keep what you made.
     >>> ln.decode_frame(series_of_invoices)
     >>> ln.decode_offer("lno1...")  # BOLT 12 offers; ln.offers_frame(...) for many
 
-Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets) load on first use so that
-``import lnnotebook`` stays cheap in a notebook.
+Heavy or optional parts (HTTP clients, the sandbox, plotting, widgets, Parquet, streaming) load on first
+use so that ``import lnnotebook`` stays cheap in a notebook; ``lnnotebook.dask`` and ``lnnotebook.polars``
+are imported explicitly, as they register the ``.ln`` accessor on those libraries' Series.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ _LAZY: dict[str, str] = {
     "read_invoices": "lnnotebook.nodes",
     "InvoiceExportError": "lnnotebook.nodes",
     "with_fiat": "lnnotebook.nodes.fiat",
+    # files, Parquet
+    "to_parquet": "lnnotebook.parquet",
+    "read_parquet": "lnnotebook.parquet",
+    "decode_file": "lnnotebook.streaming",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

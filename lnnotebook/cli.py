@@ -1,5 +1,5 @@
-"""The ``lnnotebook`` command line: ``demo`` (in ``lnnotebook.demo``), ``decode``, ``history``, ``export``,
-``sandbox``."""
+"""The ``lnnotebook`` command line: ``demo`` (in ``lnnotebook.demo``), ``decode``, ``decode-file``,
+``history``, ``export``, ``sandbox``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,28 @@ def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
             print(f"{name:>22}: {getattr(invoice, name)}")
         print()
     return status
+
+
+def decode_file_command(args: argparse.Namespace) -> int:
+    """``decode-file SRC DST`` (``lnnotebook.decode_file``): lines that are not invoices are rows, not
+    failures; an input or output that cannot be used is (exit status 2)."""
+    from lnnotebook.streaming import decode_file
+
+    try:
+        written = decode_file(
+            args.src,
+            args.dst,
+            column=args.column,
+            chunk_size=args.chunk_size,
+            progress=False if args.no_progress else None,
+            verify=not args.no_verify,
+            strict=not args.lenient,
+        )
+    except (OSError, ValueError, ImportError) as error:
+        print(f"lnnotebook decode-file: {error}", file=sys.stderr)
+        return 2
+    print(written)
+    return 0
 
 
 def ledger_command(args: argparse.Namespace) -> int:
@@ -94,6 +116,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
     decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
 
+    file_parser = commands.add_parser(
+        "decode-file", help="decode a file of invoices (text, CSV, JSON lines, Parquet) into Parquet or CSV"
+    )
+    file_parser.add_argument("src", type=Path, help="invoices: one a line (.txt), .csv, .jsonl or .parquet")
+    file_parser.add_argument("dst", type=Path, help="output: .parquet or .csv, one row per input line")
+    file_parser.add_argument("--column", help="the invoice column of a CSV, JSON lines or Parquet input")
+    file_parser.add_argument(
+        "--chunk-size", type=int, default=10_000, help="invoices decoded at a time (bounds the memory)"
+    )
+    file_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
+    file_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
+    file_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     def add_filters(command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
@@ -133,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "decode":
         texts = args.invoices or [line for line in sys.stdin.read().split() if line]
         return decode_command(texts, verify=not args.no_verify, strict=not args.lenient)
+    if args.command == "decode-file":
+        return decode_file_command(args)
     if args.command in ("history", "export"):
         return ledger_command(args)
     parser.error(f"unknown command {args.command}")

@@ -21,6 +21,7 @@ from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS
 from lnnotebook.schema import INVOICE_COLUMNS as INVOICE_COLUMNS
 
 Errors = Literal["raise", "coerce"]
+DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 
 # Seconds that fit in pandas' nanosecond timestamps (year 2262); later ones become NaT.
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
@@ -39,6 +40,7 @@ def decode_frame(
     strict: bool = True,
     workers: int = 1,
     progress: bool = False,
+    dtype_backend: DtypeBackend = "numpy_nullable",
 ) -> pd.DataFrame:
     """Decode invoices into a DataFrame, one row per input, the input's index kept.
 
@@ -46,9 +48,12 @@ def decode_frame(
     ``errors="coerce"`` never raises for a bad row: its ``error`` and ``error_type`` are filled
     and its other fields are missing. ``workers>1`` decodes in that many processes;
     ``progress=True`` shows a tqdm bar. See ``lnnotebook.decode`` for ``verify`` and ``strict``.
+    ``dtype_backend`` as in pandas: ``"numpy_nullable"`` (``Int64``, ``string``, ...) or ``"pyarrow"``
+    (``int64[pyarrow]``, ``string[pyarrow]``, ...; needs pyarrow).
     """
+    _check_backend(dtype_backend)
     index, results = _decode_all(invoices, errors, verify, strict, workers, progress)
-    return _invoice_table(index, results)
+    return with_backend(_invoice_table(index, results), dtype_backend)
 
 
 def hops_frame(
@@ -84,6 +89,32 @@ class LightningAccessor:
 
     def hops(self, **options: Any) -> pd.DataFrame:
         return hops_frame(self._series, **options)
+
+
+def _check_backend(dtype_backend: str) -> None:
+    if dtype_backend not in ("numpy_nullable", "pyarrow"):
+        raise ValueError(f"dtype_backend must be 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}")
+
+
+def with_backend(frame: pd.DataFrame, dtype_backend: str) -> pd.DataFrame:
+    """``frame`` (nullable dtypes) with its columns in ``dtype_backend``'s dtypes; the index is kept as is."""
+    _check_backend(dtype_backend)
+    if dtype_backend == "numpy_nullable":
+        return frame
+    try:
+        import pyarrow as pa  # optional: only this backend needs it
+    except ImportError:
+        raise ImportError(
+            "dtype_backend='pyarrow' needs pyarrow: pip install 'lnnotebook[parquet]'"
+        ) from None
+    types = {"string": pa.string(), "Int64": pa.int64(), "Float64": pa.float64(), "boolean": pa.bool_()}
+
+    def arrow(dtype: Any) -> pd.ArrowDtype:
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return pd.ArrowDtype(pa.timestamp(dtype.unit, tz=str(dtype.tz)))
+        return pd.ArrowDtype(types[str(dtype)])
+
+    return frame.astype({name: arrow(dtype) for name, dtype in frame.dtypes.items()})
 
 
 # --- decoding ---------------------------------------------------------------------------------
