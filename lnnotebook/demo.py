@@ -139,6 +139,8 @@ def _start_lnbits(stack: contextlib.ExitStack) -> tuple[Any, Any] | None:
 
     from lnnotebook.service import connect
 
+    if server.receiver is None:  # set_up() makes it; a server without one cannot take invoices
+        raise LnbitsFailed("LNbits started but has no receiving wallet")
     client = connect("lnbits", url=server.url, api_key=server.receiver.inkey)
     stack.callback(client.close)
     return server, client

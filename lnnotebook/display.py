@@ -82,7 +82,7 @@ def format_duration(seconds: float) -> str:
     raise AssertionError("unreachable: the seconds unit always matches")
 
 
-def time_left(invoice: Invoice, now: datetime | None = None) -> str:
+def time_left(invoice: Invoice | Offer, now: datetime | None = None) -> str:
     """``expires in 59 min 58 s`` or ``expired 3 min ago``, as of ``now`` (default: the clock)."""
     if invoice.expires_at is None:
         return "expiry beyond the representable range"

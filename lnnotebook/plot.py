@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -255,7 +255,7 @@ def _fiat_metrics(df: pd.DataFrame, metrics: pd.DataFrame, unit: str, currency: 
     metrics["amount_fiat"] = df.get(f"amount_{code}", nothing).astype("Float64")
     metrics["fee_fiat"] = df.get(f"fee_{code}", nothing).astype("Float64")
     rate = df[f"btc_{code}"].astype("Float64")
-    route_msat = pd.array(metrics["route_fee_msat"], dtype="Float64")
+    route_msat = cast(Any, metrics["route_fee_msat"].astype("Float64").array)  # NA stays NA
     metrics["route_fee_fiat"] = route_msat * rate.array / (1000 * SAT_PER_BTC)
     return metrics, code.upper()
 

@@ -12,7 +12,7 @@ arrays, so the result is not converted row by row: ``Int64``, ``Float64``, ``Str
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import pyarrow as pa
@@ -29,14 +29,14 @@ def decode_frame(series: pl.Series, **options: Any) -> pl.DataFrame:
     if "dtype_backend" in options:
         raise TypeError("lnnotebook.polars.decode_frame takes no dtype_backend=: Polars frames are Arrow")
     decoded = frames.decode_frame(_texts(series), dtype_backend="pyarrow", **options)
-    return pl.from_arrow(pa.Table.from_pandas(decoded, preserve_index=False))
+    return cast(pl.DataFrame, pl.from_arrow(pa.Table.from_pandas(decoded, preserve_index=False)))
 
 
 def hops_frame(series: pl.Series, **options: Any) -> pl.DataFrame:
     """``lnnotebook.hops_frame`` as a Polars DataFrame; the index levels ``invoice`` (the position in
     ``series``), ``route`` and ``hop`` become its first columns."""
     hops = frames.hops_frame(_texts(series), **options).reset_index()
-    return pl.from_arrow(pa.Table.from_pandas(hops, preserve_index=False))
+    return cast(pl.DataFrame, pl.from_arrow(pa.Table.from_pandas(hops, preserve_index=False)))
 
 
 @pl.api.register_series_namespace("ln")

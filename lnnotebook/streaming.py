@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import pandas as pd
@@ -156,8 +156,8 @@ def _decode_chunk(chunk: _Chunk, options: dict[str, Any]) -> pd.DataFrame:
     index = pd.Index(chunk.lines, dtype="int64", name="line")
     frame = decode_frame(pd.Series(chunk.values, index=index, dtype=object), errors="coerce", **options)
     for position, problem in chunk.problems.items():
-        frame.iloc[position, frame.columns.get_loc("error")] = problem
-        frame.iloc[position, frame.columns.get_loc("error_type")] = "FormatError"
+        frame.iat[position, cast(int, frame.columns.get_loc("error"))] = problem
+        frame.iat[position, cast(int, frame.columns.get_loc("error_type"))] = "FormatError"
     return frame
 
 
@@ -236,7 +236,7 @@ def _csv_chunks(source: Path, column: str | None, size: int) -> Iterator[_Chunk]
             chunk.values.append(record[position] if position < len(record) else None)
             start = reader.line_num + 1
             if len(chunk.lines) == size:
-                chunk.progress = stream.buffer.tell()
+                chunk.progress = cast(BinaryIO, stream.buffer).tell()  # bytes read, for the bar
                 yield chunk
                 chunk = _Chunk([], [], {}, 0)
         if chunk.lines:

@@ -429,19 +429,14 @@ def test_read_invoices_is_lazy_and_import_stays_cheap() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_wallet_server_readers_are_found_in_their_provider_package(tmp_path, monkeypatch) -> None:
-    """lnnotebook/providers/<name>/payments.py is found without a table naming it."""
-    from lnnotebook.nodes import _provider_readers
+def test_wallet_server_readers_are_declared_by_their_provider_folder() -> None:
+    """A provider folder's PROVIDES names its export reader; read_invoices finds it in the registry."""
+    from lnnotebook.providers import EXPORT_READERS, export_readers
 
-    root = tmp_path / "someproviders"
-    for folder in ("alpha", "beta"):
-        (root / folder).mkdir(parents=True)
-        (root / folder / "__init__.py").write_text("")
-    (root / "__init__.py").write_text("")
-    (root / "alpha" / "payments.py").write_text("SOURCE = 'alpha'\n")
-    (root / "gamma.py").write_text("")  # a module, not a provider package
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert _provider_readers("someproviders") == ["someproviders.alpha.payments:read"]
-    assert "someproviders" not in sys.modules  # found without importing the providers
-    for entry in _provider_readers():  # the real ones: each module is there
-        assert importlib.util.find_spec(entry.split(":")[0]) is not None, entry
+    readers = export_readers()
+    assert readers and all(entry.startswith("lnnotebook.providers.") for entry in readers)
+    for entry in readers:  # each declared reader is there, with the reader interface
+        module = importlib.import_module(entry.split(":")[0])
+        assert callable(getattr(module, entry.split(":")[1]))
+        assert callable(module.looks_like) and isinstance(module.SOURCE, str)
+    assert sorted(readers) == sorted(EXPORT_READERS.values())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import cast
 
 from coincurve import PublicKey
 
@@ -84,7 +85,7 @@ def _read_fields(
 ) -> tuple[list[tuple[str, object]], TruncatedError | None]:
     """(tag, value) of every tagged field between the timestamp and the signature at ``end``, and the
     ``TruncatedError`` of a field cut off by the signature (then the list holds the fields before it)."""
-    fields = []
+    fields: list[tuple[str, object]] = []
     position = TIMESTAMP_GROUPS
     while position < end:
         if position + 3 > end:
@@ -124,7 +125,7 @@ def _decode_row(bolt11: str, hrp: str, data: str, verify: bool, strict: bool) ->
         raise SignatureError(
             f"the signature's recovery id is {signature[64]}; it must be 0 to 3", field="signature"
         )
-    payee = first.get("n")
+    payee = cast("str | None", first.get("n"))  # the n reader gives hex text
     if verify:
         payee = _verify(hrp, digits[:signature_start], signature, payee)
     get = first.get

@@ -324,8 +324,9 @@ def _checked_timestamp(timestamp: Any) -> int:
     return timestamp
 
 
-def encode_data(timestamp: int, fields: Iterable[tuple[str, Any]], network: str = "bc") -> list[int]:
-    """The data part before the signature: the timestamp, then each ``(tag, value)`` field in this order.
+def encode_data(timestamp: int | None, fields: Iterable[tuple[str, Any]], network: str = "bc") -> list[int]:
+    """The data part before the signature: the timestamp (now when None), then each ``(tag, value)``
+    field in this order.
 
     Values are as ``encode_invoice`` takes them (``"p"``: 64 hex, ``"d"``: text, ``"9"``: bit numbers,
     ``"r"``: one route, ``"f"``: one address, ...) or ``Raw`` groups. ``network`` is the invoice's, for

@@ -96,7 +96,8 @@ class Invoice:
         timestamp, expiry = row[_TIMESTAMP_INDEX], row[_EXPIRY_INDEX]
         created_at = _utc_datetime(timestamp)
         expires_at = _utc_datetime(timestamp + expiry)
-        return cls(*row[: _TIMESTAMP_INDEX + 1], created_at, expires_at, *row[_TIMESTAMP_INDEX + 1 :])
+        fields = (*row[: _TIMESTAMP_INDEX + 1], created_at, expires_at, *row[_TIMESTAMP_INDEX + 1 :])
+        return cls(*fields)  # a row is the fields in order (ROW_FIELDS)
 
 
 # A decoded row is the Invoice's fields without the two datetimes (frames derive those vectorised).

@@ -146,7 +146,7 @@ def _utc_times(seconds: pd.arrays.IntegerArray) -> pd.DatetimeIndex:
 
 def _inputs(texts: list, results: list) -> pd.api.extensions.ExtensionArray:
     """The text of each failed row (``str()`` of a non-string value; NA for a missing one)."""
-    shown = []
+    shown: list[str | None] = []
     for text, result in zip(texts, results):
         missing = text is None or text is pd.NA or (isinstance(text, float) and text != text)
         if not isinstance(result, InvoiceError) or missing:

@@ -13,7 +13,7 @@ import base64
 import hmac
 import threading
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
@@ -30,21 +30,26 @@ from lnnotebook.emulation.server import BackgroundServer
 from lnnotebook.emulation.state import FeeSchedule, MintedInvoice
 from lnnotebook.emulation.web import Endpoint, Request, Response, reply, url_map
 
+InvoiceT = TypeVar("InvoiceT", bound=MintedInvoice)
 
-class Emulator:
-    """One provider's API on a real HTTP server (subclasses fill in the provider specifics)."""
+
+class Emulator(Generic[InvoiceT]):
+    """One provider's API on a real HTTP server (subclasses fill in the provider specifics).
+
+    ``InvoiceT`` is the provider's typed invoice state (``invoice_class``), e.g. ``Emulator[Receive]``.
+    """
 
     name: ClassVar[str]
     network: ClassVar[str]  # BOLT11 currency prefix: bc, tb, tbs
-    default_expiry: ClassVar[int] = 3600
-    write_expiry: ClassVar[bool] = True  # False: leave `x` out (readers assume 3600)
+    default_expiry: int = 3600  # per class; an instance may override it
+    write_expiry: bool = True  # False: leave `x` out (readers assume 3600)
     min_final_cltv_expiry: ClassVar[int | None] = None
     default_fees: ClassVar[FeeSchedule] = FeeSchedule()
     routes: ClassVar[tuple[Rule, ...]] = ()
     base_path: ClassVar[str] = ""  # what sb.url() appends to the origin (e.g. "/v1")
     server_header: ClassVar[str] = "emulator"
     block_height: ClassVar[int] = 850_000  # for realistic short channel ids in route hints
-    invoice_class: ClassVar[type[MintedInvoice]] = MintedInvoice
+    invoice_class: type[InvoiceT]  # set by each subclass (not a ClassVar: it holds the type variable)
 
     def __init__(
         self,
@@ -68,8 +73,8 @@ class Emulator:
         self.node_key = self.mint_node.node_key
         self.node_pubkey = self.mint_node.node_pubkey
         self.lock = threading.RLock()
-        self.invoices: dict[str, MintedInvoice] = {}  # by provider_id
-        self.by_hash: dict[str, MintedInvoice] = {}
+        self.invoices: dict[str, InvoiceT] = {}  # by provider_id
+        self.by_hash: dict[str, InvoiceT] = {}
         self._minted = 0
         self.faults = FaultQueue()
         self._map = url_map(self.routes)
@@ -104,7 +109,7 @@ class Emulator:
     def method_not_allowed(self, request: Request) -> Response:
         return self.error(405, f"method {request.method} not allowed on {request.path}")
 
-    def on_paid(self, invoice: MintedInvoice) -> None:
+    def on_paid(self, invoice: InvoiceT) -> None:
         """Hook: provider-specific bookkeeping when an invoice is settled."""
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -142,7 +147,7 @@ class Emulator:
         with self.lock:
             return self._minted
 
-    def find(self, bolt11_or_hash: str) -> MintedInvoice | None:
+    def find(self, bolt11_or_hash: str) -> InvoiceT | None:
         text = bolt11_or_hash.strip().lower().removeprefix("lightning:")
         with self.lock:
             if text in self.by_hash:
@@ -152,7 +157,7 @@ class Emulator:
                     return invoice
         return None
 
-    def pay(self, invoice: MintedInvoice) -> None:
+    def pay(self, invoice: InvoiceT) -> None:
         with self.lock:
             if invoice.paid_at is not None:
                 raise ValueError(f"{self.name}: invoice {invoice.provider_id} is already paid")
@@ -177,7 +182,7 @@ class Emulator:
         id_prefix: str = "",
         provider_id: str | None = None,
         **fields: Any,
-    ) -> Any:
+    ) -> InvoiceT:
         """Sign a real invoice with this emulator's node key and remember it as an ``invoice_class``.
 
         ``fields`` are the provider's own fields of ``invoice_class``.

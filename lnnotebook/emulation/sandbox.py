@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the provider clients load on first connect()
     from lnnotebook.providers.base import Provider
 
 
-def emulator_classes() -> dict[str, type[Emulator]]:
+def emulator_classes() -> dict[str, type[Emulator[Any]]]:
     """Every registered emulator class by provider name, in registry order (imports them)."""
     return {name: emulator_class(name) for name in emulator_names()}
 
@@ -71,7 +71,7 @@ class Sandbox:
             raise ValueError(f"latency must be >= 0 seconds, got {latency!r}")
         seed = seed if seed is not None else os.urandom(16).hex()
         per_emulator = _split_options(emulator_options, names)
-        self._emulators: dict[str, Emulator] = {}
+        self._emulators: dict[str, Emulator[Any]] = {}
         for name in names:
             self._emulators[name] = _build(
                 name,
@@ -125,7 +125,7 @@ class Sandbox:
     def names(self) -> list[str]:
         return list(self._emulators)
 
-    def emulator(self, name: str) -> Emulator:
+    def emulator(self, name: str) -> Emulator[Any]:
         try:
             return self._emulators[name]
         except KeyError:
@@ -194,7 +194,7 @@ def sandbox(latency: float = 0.0, **options: Any) -> Sandbox:
     return Sandbox(latency, **options)
 
 
-def _build(name: str, options: dict[str, Any], **common: Any) -> Emulator:
+def _build(name: str, options: dict[str, Any], **common: Any) -> Emulator[Any]:
     """Emulator ``name`` with its own ``options`` (given to the sandbox as ``<name>_<option>``)."""
     cls = emulator_class(name)
     accepted = {

@@ -52,7 +52,7 @@ class BackgroundServer:
     @property
     def origin(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -15,19 +15,18 @@ coerced into the ``error`` column). Example exports of each format ship in ``exa
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import os
-import pkgutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from lnnotebook.frames import INVOICE_COLUMNS, decode_frame
 from lnnotebook.nodes._fields import InvoiceExportError
+from lnnotebook.providers import export_readers
 
 __all__ = ["DECODED_COLUMNS", "NODE_INVOICE_COLUMNS", "READERS", "InvoiceExportError", "read_invoices"]
 
@@ -53,12 +52,12 @@ STATUSES = ("pending", "paid", "expired", "canceled")
 
 # Readers of node exports, as "module:function"; each module also has SOURCE and looks_like(obj).
 # A wallet server's reader lives with its provider client, as lnnotebook/providers/<name>/payments.py
-# with a read function, and is found there (_provider_readers), so nothing here names a provider.
+# with a read function, declared as the folder's "export_reader" (lnnotebook.providers.export_readers),
+# so nothing here names a provider.
 READERS: tuple[str, ...] = (
     "lnnotebook.nodes.lnd:read",
     "lnnotebook.nodes.cln:read",
 )
-PROVIDER_READER = "payments:read"
 
 # decode_frame columns that the node's own columns replace (the node's values win; see _join_decoded).
 _SHADOWED = ("bolt11", "amount_msat", "amount_sat", "created_at", "expires_at", "payment_hash")
@@ -125,23 +124,9 @@ def _parse(content: str, where: str) -> Any:
         ) from None
 
 
-def _provider_readers(providers: str = "lnnotebook.providers") -> list[str]:
-    """``lnnotebook.providers.<name>.payments:read`` for each provider package that has that module."""
-    spec = importlib.util.find_spec(providers)  # imports the parent package only, not the providers
-    module, function = PROVIDER_READER.split(":")
-    found = []
-    for package in pkgutil.iter_modules(spec.submodule_search_locations if spec else []):
-        if package.ispkg and any(
-            entry.name == module
-            for entry in pkgutil.iter_modules([os.path.join(package.module_finder.path, package.name)])
-        ):
-            found.append(f"{providers}.{package.name}.{module}:{function}")
-    return sorted(found)
-
-
 def _modules() -> list[tuple[Any, Callable[[Any], list[dict[str, Any]]]]]:
     found = []
-    for entry in dict.fromkeys([*READERS, *_provider_readers()]):
+    for entry in dict.fromkeys([*READERS, *export_readers()]):
         module_name, function = entry.split(":")
         module = importlib.import_module(module_name)
         found.append((module, getattr(module, function)))
@@ -189,7 +174,7 @@ def _frame(rows: list[dict[str, Any]], source: str) -> pd.DataFrame:
         if dtype.startswith("datetime"):
             data[name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype=dtype)
         else:
-            data[name] = pd.Series(pd.array(values, dtype=dtype))
+            data[name] = pd.Series(pd.array(values, dtype=cast(Any, dtype)))
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
@@ -213,7 +198,7 @@ def _join_decoded(frame: pd.DataFrame) -> pd.DataFrame:
     decoded = decode_frame(frame.loc[has_text, "bolt11"].astype(object), errors="coerce")
     decoded = decoded.reindex(frame.index)  # rows without an invoice string: all missing, no error
     for name in ("created_at", "expires_at", "amount_msat"):
-        frame[name] = frame[name].fillna(decoded[name]).astype(NODE_INVOICE_COLUMNS[name])
+        frame[name] = frame[name].fillna(decoded[name]).astype(cast(Any, NODE_INVOICE_COLUMNS[name]))
     warnings = _disagreements(frame, decoded)
     joined = pd.concat([frame, decoded[list(DECODED_COLUMNS)]], axis=1)
     for name, dtype in DECODED_COLUMNS.items():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ def with_fiat(
         cur = name.lower()
         out[f"{_RATE_PREFIX}{cur}"] = rate
         for column, (sat_per_unit, stem) in amounts.items():
-            sats = pd.array(df[column], dtype="Float64") * sat_per_unit
+            sats = cast(Any, df[column].astype("Float64").array) * sat_per_unit  # NA stays NA
             out[f"{stem}_{cur}"] = pd.array(sats * rate.array / SAT_PER_BTC, dtype="Float64")
     return out
 

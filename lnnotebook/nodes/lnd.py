@@ -115,5 +115,5 @@ def _last_amp_settlement(sets: Any, where: Where) -> Any:
         for entry in sets.values()
         if isinstance(entry, dict) and entry.get("state") in _AMP_SETTLED
     ]
-    times = [time for time in times if time is not None]
-    return max(times) if times else None
+    settled = [time for time in times if time is not None]
+    return max(settled) if settled else None

@@ -29,6 +29,8 @@ PROVIDER_PACKAGES: tuple[str, ...] = ("barkd", "tazapay", "lnpay", "lnbits")
 
 REGISTRY: dict[str, str] = {}  # provider name -> "module:Class" of its client
 EMULATORS: dict[str, str] = {}  # provider name -> "module:Class" of its emulator (if it has one)
+# provider name -> "module:function" reading an export of the provider's invoices (ln.read_invoices)
+EXPORT_READERS: dict[str, str] = {}
 # Classes registered as objects (they may not be importable by name, e.g. defined in a function).
 _CLASSES: dict[tuple[str, str], type] = {}
 
@@ -42,6 +44,8 @@ def _declare(package: str) -> None:
         if not isinstance(parts, dict) or not isinstance(parts.get("client"), str):
             raise ImportError(f"{folder.__name__}.PROVIDES[{name!r}] needs a 'client': 'module:Class'")
         register_provider(name, parts["client"], emulator=parts.get("emulator"))
+        if isinstance(parts.get("export_reader"), str):
+            EXPORT_READERS[name] = parts["export_reader"]
 
 
 def register_provider(
@@ -61,6 +65,7 @@ def unregister_provider(name: str) -> None:
     """Forget provider ``name`` (its client and emulator); unknown names are ignored."""
     REGISTRY.pop(name, None)
     EMULATORS.pop(name, None)
+    EXPORT_READERS.pop(name, None)
     for what in ("provider", "emulator"):
         _CLASSES.pop((what, name), None)
 
@@ -83,6 +88,11 @@ def provider_names() -> list[str]:
 def registry_order() -> list[str]:
     """Every registered provider name in registry order (``PROVIDER_PACKAGES``, then registrations)."""
     return list(REGISTRY)
+
+
+def export_readers() -> list[str]:
+    """The "module:function" readers of provider exports that provider folders declare, in registry order."""
+    return list(EXPORT_READERS.values())
 
 
 def emulator_names() -> list[str]:
@@ -115,10 +125,12 @@ for _package in PROVIDER_PACKAGES:
 
 __all__ = [
     "EMULATORS",
+    "EXPORT_READERS",
     "PROVIDER_PACKAGES",
     "REGISTRY",
     "emulator_class",
     "emulator_names",
+    "export_readers",
     "provider_class",
     "provider_names",
     "register_provider",

@@ -64,7 +64,7 @@ class Receive(MintedInvoice):
     htlc_vtxo_ids: list[str] = field(default_factory=list)
 
 
-class BarkdEmulator(Emulator):
+class BarkdEmulator(Emulator[Receive]):
     name = NAME
     network = "tbs"
     write_expiry = False

@@ -3,5 +3,10 @@
 from lnnotebook.providers.lnbits.wire import NAME
 
 PROVIDES = {
-    NAME: {"client": f"{__name__}.client:LnbitsProvider", "emulator": None},
+    NAME: {
+        "client": f"{__name__}.client:LnbitsProvider",
+        "emulator": None,
+        # ln.read_invoices reads the wallet's `GET /api/v1/payments` answer with this
+        "export_reader": f"{__name__}.payments:read",
+    },
 }

@@ -88,7 +88,7 @@ class LnTx(MintedInvoice):
     updated_at: int | None = None
 
 
-class LnpayCoreEmulator(Emulator):
+class LnpayCoreEmulator(Emulator[LnTx]):
     """What both LNPay APIs share: Yii2 auth and errors, the LnTx object and its retrieve endpoint."""
 
     network = "bc"

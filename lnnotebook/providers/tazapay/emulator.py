@@ -82,7 +82,7 @@ class LightningInvoice(MintedInvoice):
         return self.updated_at if self.updated_at is not None else self.created_at
 
 
-class TazapayEmulator(Emulator):
+class TazapayEmulator(Emulator[LightningInvoice]):
     name = NAME
     network = "tb"
     default_expiry = 3600
@@ -172,9 +172,9 @@ class TazapayEmulator(Emulator):
             return self.error(400, f"Invalid JSON in request body: {problem}", code=CODE_BAD_JSON)
         if not isinstance(body, dict):
             return self.error(400, "request body must be a JSON object", code=CODE_BAD_JSON)
-        fields, problem = self._create_fields(body)
-        if problem is not None:
-            return problem
+        fields, refusal = self._create_fields(body)
+        if refusal is not None:
+            return refusal
         h_tag = fields["h_tag_memo"]
         invoice = self.mint(
             id_prefix=ID_PREFIX,
