@@ -162,6 +162,81 @@ METRIC_COLUMNS: dict[str, str] = {
     "elapsed_s": "Float64",
 }
 
+# ``offers_frame``: one row per BOLT 12 offer.
+OFFER_COLUMNS: dict[str, str] = {
+    "bolt12": "string",
+    "offer_id": "string",
+    "networks": "string",  # comma-separated names; "bitcoin" when the offer lists no chains
+    "chains": "string",  # comma-separated chain hashes as encoded; NA without offer_chains
+    "metadata": "string",
+    "currency": "string",  # ISO 4217; NA when the amount is in msat
+    "amount": "Int64",  # raw offer_amount: msat, or the currency's minor units
+    "amount_msat": "Int64",  # NA when the offer has a currency (or no amount)
+    "amount_sat": "Float64",
+    "description": "string",
+    "issuer": "string",
+    "issuer_id": "string",
+    "quantity_max": "Int64",  # NA: one item per invoice; 0: any quantity
+    "quantity_unlimited": "boolean",
+    "absolute_expiry": "Int64",
+    "expires_at": UTC_TIME,
+    "features": "string",  # comma-separated names, unknown_<bit> otherwise
+    "feature_bits": "string",
+    "path_count": "Int64",
+    "hop_count": "Int64",
+    "record_count": "Int64",
+    "unknown_types": "string",  # comma-separated TLV types the reader does not know
+    "warnings": "string",  # "; "-separated, NA when there are none
+    "error": "string",
+    "error_type": "string",
+    "input": "string",  # the text of a failed row (NA for rows that decoded)
+}
+
+# ``offer_paths_frame``: one row per blinded hop of each offer's paths.
+OFFER_PATH_COLUMNS: dict[str, str] = {
+    "introduction_node_id": "string",
+    "short_channel_id": "string",
+    "direction": "Int64",
+    "path_key": "string",
+    "blinded_node_id": "string",
+    "encrypted_recipient_data": "string",
+    "error": "string",
+    "error_type": "string",
+    "input": "string",
+}
+
+# ``read_invoices``: the columns every node or wallet-server export gives (the decoded ones follow).
+NODE_INVOICE_COLUMNS: dict[str, str] = {
+    "source": "string",  # the export's format: lnd, cln, lnbits
+    "label": "string",  # the node's key: lnd's add_index, Core Lightning's label, LNbits' checking_id
+    "kind": "string",  # bolt11, bolt12, keysend or amp (the last two: lnd, paid without an invoice string)
+    "status": "string",  # pending, paid, expired, canceled
+    "node_status": "string",  # the node's own word: SETTLED, unpaid, success, ...
+    "amount_msat": "Int64",  # asked for; missing when the invoice is for any amount
+    "amount_received_msat": "Int64",  # missing unless paid
+    "fee_msat": "Int64",  # the wallet server's fee on receiving (LNbits); nodes charge none
+    "created_at": UTC_TIME,
+    "paid_at": UTC_TIME,
+    "expires_at": UTC_TIME,
+    "payment_hash": "string",
+    "bolt11": "string",
+    "bolt12": "string",
+    "memo": "string",
+}
+
+# decode_frame columns that the node's own columns replace in ``read_invoices`` (the node's values win).
+NODE_SHADOWED: tuple[str, ...] = (
+    "bolt11",
+    "amount_msat",
+    "amount_sat",
+    "created_at",
+    "expires_at",
+    "payment_hash",
+)
+NODE_DECODED_COLUMNS: dict[str, str] = {
+    name: dtype for name, dtype in INVOICE_COLUMNS.items() if name not in NODE_SHADOWED
+}
+
 # Decoded columns joined to a provider frame: the decoder's own error columns, and the names that
 # clash with the provider's record (``amount_sat`` is what the provider says, ``invoice_amount_sat``
 # what the signed invoice says); its ``bolt11`` (identical) is dropped.
@@ -232,6 +307,8 @@ _FRAMES: dict[str, FrameSchema] = {
     "invoice_metrics": FrameSchema("invoice_metrics", METRIC_COLUMNS),
     "refresh": FrameSchema("refresh", REFRESH_COLUMNS),
     "status_changes": FrameSchema("status_changes", STATUS_CHANGE_COLUMNS),
+    "offers_frame": FrameSchema("offers_frame", OFFER_COLUMNS),
+    "read_invoices": FrameSchema("read_invoices", {**NODE_INVOICE_COLUMNS, **NODE_DECODED_COLUMNS}),
 }
 # Read-only view; ``register_frame`` adds a kind (e.g. a frame of a third-party extension).
 FRAMES: Mapping[str, FrameSchema] = MappingProxyType(_FRAMES)
@@ -255,6 +332,10 @@ _BUILT_IN = frozenset(_FRAMES)
 
 
 __all__ = [
+    "NODE_DECODED_COLUMNS",
+    "NODE_INVOICE_COLUMNS",
+    "OFFER_COLUMNS",
+    "OFFER_PATH_COLUMNS",
     "COMPARE_COLUMNS",
     "CREATED_COLUMNS",
     "CREATED_FIELDS",

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lnnotebook as ln
+from lnnotebook.bolt11.bech32 import bytes_to_text as from_bytes
 from lnnotebook.bolt11.errors import InvoiceError
-from lnnotebook.bolt12._bech32 import from_bytes
 from lnnotebook.bolt12.encode import blinded_path, encode, offer_records
 
 DATA = Path(__file__).resolve().parent / "data" / "bolt12"

@@ -193,3 +193,22 @@ def test_a_compare_table_roundtrips_exactly(tmp_path: Path) -> None:
         frame = ln.create_invoices(sb.providers(ledger=False), 1_000, "compare", repeat=2)
     table = ln.compare(frame)
     pd.testing.assert_frame_equal(roundtrip(table, tmp_path / "compare.csv"), table)
+
+
+@pytest.mark.parametrize("export", ["lnd_listinvoices.json", "cln_listinvoices.json", "lnbits_payments.json"])
+def test_node_export_frames_roundtrip_exactly(export: str, tmp_path: Path) -> None:
+    """read_invoices frames are a schema of their own: read_csv restores every dtype."""
+    from importlib.resources import files
+
+    frame = ln.read_invoices(files("lnnotebook.nodes") / "examples" / export)
+    path = ln.to_csv(frame, tmp_path / "node.csv")
+    pd.testing.assert_frame_equal(ln.read_csv(path), frame, check_index_type=False)
+
+
+def test_offers_frame_roundtrips_exactly(tmp_path: Path) -> None:
+    offer = "lno1pgx9getnwss8vetrw3hhyuckyypwa3eyt44h6txtxquqh7lz5djge4afgfjn7k4rgrkuag0jsd5xvxg"
+    frame = ln.offers_frame(pd.Series([offer, "lno1junk"]), errors="coerce")
+    path = ln.to_csv(frame, tmp_path / "offers.csv")
+    restored = ln.read_csv(path)
+    pd.testing.assert_frame_equal(restored, frame, check_index_type=False)
+    assert restored["error"].isna().tolist() == [True, False]

@@ -91,6 +91,30 @@ def groups_to_padded_bytes(groups: Sequence[int]) -> bytes:
     return (value << (byte_count * 8 - bit_count)).to_bytes(byte_count, "big")
 
 
+class PaddingError(ValueError):
+    """The last character carries more than 4 padding bits, or padding bits that are not zero."""
+
+
+def text_to_bytes(text: str) -> bytes:
+    """Bytes of a bech32 data part without a checksum (BOLT 12), checked as BIP-173 demands: at most 4
+    padding bits, all zero (else ``PaddingError``). ``text`` is lowercase and in ``CHARSET``."""
+    if not text:
+        return b""
+    bits = 5 * len(text)
+    size, pad = divmod(bits, 8)
+    if pad > 4:
+        raise PaddingError(f"the last character leaves {pad} padding bits; at most 4 are allowed")
+    value = int(to_digits(text), 32)
+    if value & ((1 << pad) - 1):
+        raise PaddingError("the padding bits of the last character are not zero")
+    return (value >> pad).to_bytes(size, "big")
+
+
+def bytes_to_text(data: bytes) -> str:
+    """The bech32 characters of ``data``, zero-padded to a whole character (inverse of ``text_to_bytes``)."""
+    return groups_to_text(bytes_to_groups(data))
+
+
 def groups_to_bytes(groups: Sequence[int]) -> bytes | None:
     """The bytes of 5-bit groups whose padding is under 5 bits and zero (BIP-173 strictness), else None."""
     bit_count = len(groups) * 5

@@ -4,7 +4,7 @@
     >>> offer = ln.decode_offer("lno1...")
     >>> ln.offers_frame(series_of_offers, errors="coerce")
 
-Modules: ``text`` (pasted strings), ``_bech32`` (characters to bytes, no checksum), ``tlv`` (the TLV
+Modules: ``text`` (pasted strings), bech32 without a checksum (``lnnotebook.bolt11.bech32``), ``tlv`` (the TLV
 stream), ``merkle`` (the offer id), ``offer`` (readers per TLV type, ``Offer``), ``frames``.
 Invoices (``lni``) and invoice requests (``lnr``) are recognised and refused.
 """
@@ -19,7 +19,7 @@ from lnnotebook.bolt12.errors import (
     OfferRuleError,
     OfferStreamError,
 )
-from lnnotebook.bolt12.frames import OFFER_COLUMNS, OFFER_PATH_COLUMNS, offer_paths_frame, offers_frame
+from lnnotebook.bolt12.frames import offer_paths_frame, offers_frame
 from lnnotebook.bolt12.offer import (
     BlindedHop,
     BlindedPath,
@@ -28,6 +28,7 @@ from lnnotebook.bolt12.offer import (
     decode_offer,
     decode_offers,
 )
+from lnnotebook.schema import OFFER_COLUMNS, OFFER_PATH_COLUMNS
 
 __all__ = [
     "OFFER_COLUMNS",

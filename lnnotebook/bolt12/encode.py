@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from lnnotebook.bolt12._bech32 import from_bytes
+from lnnotebook.bolt11.bech32 import bytes_to_text as from_bytes
 from lnnotebook.bolt12.tlv import bigsize, tu64, write_stream
 
 

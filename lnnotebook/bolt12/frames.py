@@ -22,46 +22,6 @@ Errors = Literal["raise", "coerce"]
 _INT64_MAX = np.iinfo(np.int64).max
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9  # later expiries (after year 2262) become NaT
 
-OFFER_COLUMNS: dict[str, str] = {
-    "bolt12": "string",
-    "offer_id": "string",
-    "networks": "string",  # comma-separated names; "bitcoin" when the offer lists no chains
-    "chains": "string",  # comma-separated chain hashes as encoded; NA without offer_chains
-    "metadata": "string",
-    "currency": "string",  # ISO 4217; NA when the amount is in msat
-    "amount": "Int64",  # raw offer_amount: msat, or the currency's minor units
-    "amount_msat": "Int64",  # NA when the offer has a currency (or no amount)
-    "amount_sat": "Float64",
-    "description": "string",
-    "issuer": "string",
-    "issuer_id": "string",
-    "quantity_max": "Int64",  # NA: one item per invoice; 0: any quantity
-    "quantity_unlimited": "boolean",
-    "absolute_expiry": "Int64",
-    "expires_at": "datetime64[ns, UTC]",
-    "features": "string",  # comma-separated names, unknown_<bit> otherwise
-    "feature_bits": "string",
-    "path_count": "Int64",
-    "hop_count": "Int64",
-    "record_count": "Int64",
-    "unknown_types": "string",  # comma-separated TLV types the reader does not know
-    "warnings": "string",  # "; "-separated, NA when there are none
-    "error": "string",
-    "error_type": "string",
-    "input": "string",  # the text of a failed row (NA for rows that decoded)
-}
-
-OFFER_PATH_COLUMNS: dict[str, str] = {
-    "introduction_node_id": "string",
-    "short_channel_id": "string",
-    "direction": "Int64",
-    "path_key": "string",
-    "blinded_node_id": "string",
-    "encrypted_recipient_data": "string",
-    "error": "string",
-    "error_type": "string",
-    "input": "string",
-}
 
 _KNOWN_TYPES = frozenset(range(2, 23, 2))
 

@@ -27,8 +27,9 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from lnnotebook.bolt11.bech32 import PaddingError
+from lnnotebook.bolt11.bech32 import text_to_bytes as to_bytes
 from lnnotebook.bolt11.errors import InvoiceError
-from lnnotebook.bolt12._bech32 import PaddingError, to_bytes
 from lnnotebook.bolt12.errors import (
     OfferError,
     OfferFieldError,

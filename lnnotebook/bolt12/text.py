@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from lnnotebook.bolt12._bech32 import CHARSET
+from lnnotebook.bolt11.bech32 import CHARSET
 from lnnotebook.bolt12.errors import NotAnOfferError, OfferFormatError
 
 OFFER_PREFIX = "lno"

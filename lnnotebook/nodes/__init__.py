@@ -24,30 +24,14 @@ from typing import Any, cast
 
 import pandas as pd
 
-from lnnotebook.frames import INVOICE_COLUMNS, decode_frame
+from lnnotebook.frames import decode_frame
 from lnnotebook.nodes._fields import InvoiceExportError
 from lnnotebook.providers import export_readers
+from lnnotebook.schema import NODE_DECODED_COLUMNS, NODE_INVOICE_COLUMNS
 
 __all__ = ["DECODED_COLUMNS", "NODE_INVOICE_COLUMNS", "READERS", "InvoiceExportError", "read_invoices"]
 
 # The columns every export gives, whatever its source (the decoded columns follow them).
-NODE_INVOICE_COLUMNS: dict[str, str] = {
-    "source": "string",  # the export's format: lnd, cln, lnbits
-    "label": "string",  # the node's key: lnd's add_index, Core Lightning's label, LNbits' checking_id
-    "kind": "string",  # bolt11, bolt12, keysend or amp (the last two: lnd, paid without an invoice string)
-    "status": "string",  # pending, paid, expired, canceled
-    "node_status": "string",  # the node's own word: SETTLED, unpaid, success, ...
-    "amount_msat": "Int64",  # asked for; missing when the invoice is for any amount
-    "amount_received_msat": "Int64",  # missing unless paid
-    "fee_msat": "Int64",  # the wallet server's fee on receiving (LNbits); nodes charge none
-    "created_at": "datetime64[ns, UTC]",
-    "paid_at": "datetime64[ns, UTC]",
-    "expires_at": "datetime64[ns, UTC]",
-    "payment_hash": "string",
-    "bolt11": "string",
-    "bolt12": "string",
-    "memo": "string",
-}
 STATUSES = ("pending", "paid", "expired", "canceled")
 
 # Readers of node exports, as "module:function"; each module also has SOURCE and looks_like(obj).
@@ -59,11 +43,8 @@ READERS: tuple[str, ...] = (
     "lnnotebook.nodes.cln:read",
 )
 
-# decode_frame columns that the node's own columns replace (the node's values win; see _join_decoded).
-_SHADOWED = ("bolt11", "amount_msat", "amount_sat", "created_at", "expires_at", "payment_hash")
-DECODED_COLUMNS: dict[str, str] = {
-    name: dtype for name, dtype in INVOICE_COLUMNS.items() if name not in _SHADOWED
-}
+# The decode_frame columns joined after the node's own (the node's values win; see _join_decoded).
+DECODED_COLUMNS = NODE_DECODED_COLUMNS
 
 
 def read_invoices(
