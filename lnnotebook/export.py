@@ -233,7 +233,9 @@ def _restore(values: pd.Series, dtype: str | None) -> pd.Series:
         return text.map(json.loads, na_action="ignore").astype(object)
     if dtype == "boolean":
         return text.map({"True": True, "False": False}, na_action="ignore").astype("boolean")
-    if dtype in ("Int64", "Float64"):
+    if dtype == "Float64":  # Python's float() rounds correctly; pandas 2's to_numeric can be off by an ulp
+        return text.map(float, na_action="ignore").astype(pandas_dtype(dtype))
+    if dtype == "Int64":
         return pd.to_numeric(text).astype(pandas_dtype(dtype))
     return text.astype(pandas_dtype(dtype))
 
