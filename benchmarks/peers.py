@@ -113,7 +113,7 @@ function run(name, decode, fields) {
 }
 try {
   const bolt11 = require("bolt11");
-  const amount = (i) => (i.millisatoshis === null || i.millisatoshis === undefined ? null : Number(i.millisatoshis));
+  const amount = (i) => (i.millisatoshis == null ? null : Number(i.millisatoshis));
   run("npm bolt11", bolt11.decode, (i) => [amount(i), i.payeeNodeKey]);
 } catch (e) { console.error("npm bolt11: " + e); }
 try {
