@@ -6,15 +6,16 @@ Conventions follow pandas: ``errors="raise"|"coerce"``, nullable dtypes (``Int64
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
-from lnnotebook.bolt11 import ROW_FIELDS, InvoiceError, decode_rows, feature_names
+from lnnotebook.bolt11 import ROW_FIELDS, InvoiceError, decode_rows
+from lnnotebook.bolt11.batch import Columns, concat_columns, decode_columns
 
 # The columns and dtypes live in lnnotebook.schema (re-exported for existing imports).
 from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS
@@ -52,8 +53,15 @@ def decode_frame(
     (``int64[pyarrow]``, ``string[pyarrow]``, ...; needs pyarrow).
     """
     _check_backend(dtype_backend)
-    index, results = _decode_all(invoices, errors, verify, strict, workers, progress)
-    return with_backend(_invoice_table(index, results), dtype_backend)
+    if dtype_backend == "pyarrow" and _arrow() is None:
+        with_backend(pd.DataFrame(), dtype_backend)  # raises the ImportError that says what to install
+    index, texts = _texts(invoices, errors, workers)
+    unique, positions = _distinct(texts)
+    decode_chunk = partial(decode_columns, verify=verify, strict=strict)
+    columns = concat_columns(_run_chunks(decode_chunk, unique, workers, progress, positions), len(unique))
+    if errors == "raise":
+        _raise_first(index, columns.failed, positions)
+    return _invoice_frame(columns, unique, positions, index, dtype_backend)
 
 
 def hops_frame(
@@ -114,10 +122,58 @@ def with_backend(frame: pd.DataFrame, dtype_backend: str) -> pd.DataFrame:
             return pd.ArrowDtype(pa.timestamp(dtype.unit, tz=str(dtype.tz)))
         return pd.ArrowDtype(types[str(dtype)])
 
-    return frame.astype({name: arrow(dtype) for name, dtype in frame.dtypes.items()})
+    wanted = {
+        name: arrow(dtype) for name, dtype in frame.dtypes.items() if not isinstance(dtype, pd.ArrowDtype)
+    }  # columns built as Arrow already are kept as they are
+    return frame.astype(wanted) if wanted else frame
 
 
 # --- decoding ---------------------------------------------------------------------------------
+
+
+def _texts(invoices: Iterable[Any] | pd.Series | str, errors: str, workers: int) -> tuple[pd.Index, list]:
+    if errors not in ("raise", "coerce"):
+        raise ValueError(f"errors must be 'raise' or 'coerce', not {errors!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers!r}")
+    if isinstance(invoices, str):
+        invoices = [invoices]
+    if isinstance(invoices, pd.Series):
+        return invoices.index, invoices.tolist()
+    if isinstance(invoices, pd.DataFrame):
+        raise TypeError("pass a Series or list of invoice strings, e.g. df['bolt11'], not a DataFrame")
+    texts = list(invoices)
+    return pd.RangeIndex(len(texts)), texts
+
+
+def _distinct(texts: list) -> tuple[list, np.ndarray | None]:
+    """The distinct texts (identical invoices are decoded once) and each row's position among them
+    (None when every row is distinct). Anything but a string is its own entry."""
+    distinct: dict[Any, int] = {}
+    keys = [text if type(text) is str else (_NOT_TEXT, position) for position, text in enumerate(texts)]
+    positions = np.fromiter((distinct.setdefault(key, len(distinct)) for key in keys), np.intp, len(keys))
+    if len(distinct) == len(texts):
+        return texts, None
+    return [key if type(key) is str else texts[key[1]] for key in distinct], positions
+
+
+_NOT_TEXT = object()
+
+
+def _raise_first(index: pd.Index, failed: dict[int, InvoiceError], positions: np.ndarray | None) -> None:
+    """errors="raise": the first failing row (in row order) raises, its message naming the row."""
+    if not failed:
+        return
+    if positions is None:
+        first = min(failed)
+    else:
+        is_failed = np.zeros(int(positions.max()) + 1 if len(positions) else 0, dtype=bool)
+        is_failed[list(failed)] = True
+        first = int(np.flatnonzero(is_failed[positions])[0])
+    error = failed[first if positions is None else int(positions[first])]
+    label = index[first]
+    label = label.item() if isinstance(label, np.generic) else label  # 7, not np.int64(7)
+    raise type(error)(f"row {label!r}: {error}", field=error.field) from error
 
 
 def _decode_all(
@@ -128,66 +184,60 @@ def _decode_all(
     workers: int,
     progress: bool,
 ) -> tuple[pd.Index, list]:
-    if errors not in ("raise", "coerce"):
-        raise ValueError(f"errors must be 'raise' or 'coerce', not {errors!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers!r}")
-    if isinstance(invoices, str):
-        invoices = [invoices]
-    if isinstance(invoices, pd.Series):
-        index, texts = invoices.index, invoices.tolist()
-    elif isinstance(invoices, pd.DataFrame):
-        raise TypeError("pass a Series or list of invoice strings, e.g. df['bolt11'], not a DataFrame")
-    else:
-        texts = list(invoices)
-        index = pd.RangeIndex(len(texts))
-
-    # Identical invoices are decoded once: position of each distinct text, then fan back out.
-    distinct: dict[Any, int] = {}
-    keys = [text if isinstance(text, str) else (_NOT_TEXT, position) for position, text in enumerate(texts)]
-    for key in keys:
-        distinct.setdefault(key, len(distinct))
-    unique_texts = [key if isinstance(key, str) else texts[key[1]] for key in distinct]
-    unique_results = _decode_unique(unique_texts, verify, strict, workers, progress)
-    results = [unique_results[distinct[key]] for key in keys]
-
+    """Row tuples or errors of every row (``hops_frame``'s path; ``decode_frame`` uses columns)."""
+    index, texts = _texts(invoices, errors, workers)
+    unique, positions = _distinct(texts)
+    decode_chunk = partial(decode_rows, verify=verify, strict=strict)
+    parts = _run_chunks(decode_chunk, unique, workers, progress, positions)
+    unique_results = [result for part in parts for result in part]
+    results = unique_results if positions is None else [unique_results[at] for at in positions.tolist()]
     if errors == "raise":
-        for label, result in zip(index, results):
-            if isinstance(result, InvoiceError):
-                raise type(result)(f"row {label!r}: {result}", field=result.field) from result
+        failed = {at: result for at, result in enumerate(results) if isinstance(result, InvoiceError)}
+        _raise_first(index, failed, None)
     return index, results
 
 
-_NOT_TEXT = object()
-
-
-def _decode_unique(texts: Sequence[Any], verify: bool, strict: bool, workers: int, progress: bool) -> list:
-    # Several chunks per worker keep processes busy; one process needs chunks only for progress.
-    size = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (4 * workers)))
+def _run_chunks(
+    decode_chunk: Callable[[Sequence[Any]], Any],
+    texts: Sequence[Any],
+    workers: int,
+    progress: bool,
+    positions: np.ndarray | None,
+) -> list:
+    """``decode_chunk`` over chunks of ``texts``, in processes when ``workers > 1``; the progress bar counts
+    input rows (a distinct text stands for every row that repeats it)."""
+    # Two chunks per worker keep both busy with the least shipping; one process needs chunks for memory.
+    size = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
     chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
-    decode_chunk = partial(decode_rows, verify=verify, strict=strict)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(texts), unit="invoice", desc="decoding")
-    results: list = []
+        rows = np.bincount(positions, minlength=len(texts)) if positions is not None else None
+        bar = tqdm(total=len(texts) if positions is None else len(positions), unit="invoice", desc="decoding")
+    parts: list = []
     try:
         if workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-                for chunk, decoded in zip(chunks, pool.map(decode_chunk, chunks)):
-                    results.extend(decoded)
-                    if bar is not None:
-                        bar.update(len(chunk))
+                parts = _collect(
+                    pool.map(decode_chunk, chunks), chunks, bar, rows if progress else None, size
+                )
         else:
-            for chunk in chunks:
-                results.extend(decode_chunk(chunk))
-                if bar is not None:
-                    bar.update(len(chunk))
+            parts = _collect(map(decode_chunk, chunks), chunks, bar, rows if progress else None, size)
     finally:
         if bar is not None:
             bar.close()
-    return results
+    return parts
+
+
+def _collect(decoded: Iterable[Any], chunks: list, bar: Any, rows: np.ndarray | None, size: int) -> list:
+    parts = []
+    for number, (chunk, part) in enumerate(zip(chunks, decoded)):
+        parts.append(part)
+        if bar is not None:
+            start = number * size
+            bar.update(len(chunk) if rows is None else int(rows[start : start + len(chunk)].sum()))
+    return parts
 
 
 # --- building columns ---------------------------------------------------------------------------
@@ -221,73 +271,137 @@ def _utc_times(seconds: pd.arrays.IntegerArray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(times).tz_localize("UTC")
 
 
-def _invoice_table(index: pd.Index, results: list) -> pd.DataFrame:
-    size = len(results)
-    rows = [result if isinstance(result, tuple) else None for result in results]
-    empty: tuple = (None,) * len(ROW_FIELDS)
-    columns = list(zip(*(row or empty for row in rows))) if size else [()] * len(ROW_FIELDS)
-    field = {name: list(columns[position]) for name, position in _FIELD.items()}
+def _error_columns(results: list) -> tuple:
+    messages = [None if isinstance(result, tuple) else str(result) for result in results]
+    kinds = [None if isinstance(result, tuple) else type(result).__name__ for result in results]
+    return _string_array(messages), _string_array(kinds)
 
-    routes = field["route_hints"]
-    features = field["features"]
-    warnings = field["warnings"]
-    # Python ints are unbounded, Int64 columns are not: say so rather than fail or wrap around.
-    limits = (
-        ("amount_msat", "amount", " msat"),
-        ("expiry", "expiry", " s"),
-        ("min_final_cltv_expiry", "cltv", ""),
-    )
-    for name, label, unit in limits:
-        values = field[name]
-        for position, value in enumerate(values):
-            if value is not None and value > _INT64_MAX:
-                values[position] = None
-                warning = f"{label} of {value}{unit} is beyond int64 (left missing)"
-                warnings[position] = (*warnings[position], warning)
-    amount_msat = field["amount_msat"]
 
+# --- the invoice table, from columns -------------------------------------------------------------
+
+# Two ASCII hex digits per byte value, as one uint16 each: ``_HEX[matrix]`` is the hex text of a byte matrix.
+_HEX = np.frombuffer(b"".join(f"{value:02x}".encode() for value in range(256)), dtype=np.uint16)
+
+
+def _arrow() -> Any:
+    """pyarrow, or None where it is not installed (strings are then built from Python objects)."""
+    try:
+        import pyarrow
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def _text_array(values: list, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
+    """Strings (None: missing) in the backend's string dtype."""
+    if dtype_backend == "pyarrow":
+        return pd.arrays.ArrowExtensionArray(_arrow().array(values, type=_arrow().string()))
+    return pd.array(values, dtype="string")
+
+
+def _hex_array(matrix: np.ndarray, valid: np.ndarray, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
+    """Each row of a byte matrix as lowercase hex text, built without a Python object per row where pyarrow
+    holds the strings (default ``string`` storage with pyarrow installed, and ``dtype_backend="pyarrow"``)."""
+    size, width = matrix.shape
+    text = _HEX[matrix]  # (size, width) two-digit pairs: the rows' hex, end to end
+    pa = _arrow()
+    if pa is not None and (dtype_backend == "pyarrow" or pd.StringDtype().storage == "pyarrow"):
+        offsets = np.arange(0, 2 * width * (size + 1), 2 * width, dtype=np.int32)
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
+        array = pa.Array.from_buffers(
+            pa.string(),
+            size,
+            [validity, pa.py_buffer(offsets), pa.py_buffer(text)],
+            null_count=int(size - valid.sum()),
+        )
+        if dtype_backend == "pyarrow":
+            return pd.arrays.ArrowExtensionArray(array)
+        return pd.arrays.ArrowStringArray(array)
+    objects = text.view(f"S{2 * width}").ravel().astype(f"U{2 * width}").astype(object)
+    objects[~valid] = None
+    return pd.array(objects, dtype="string")
+
+
+def _masked_int(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
+
+
+def _invoice_frame(
+    columns: Columns, texts: list, positions: np.ndarray | None, index: pd.Index, dtype_backend: str
+) -> pd.DataFrame:
+    """The ``decode_frame`` table of decoded ``columns`` (one row per distinct text, fanned out to the rows
+    by ``positions``), in the ``schema.INVOICE_COLUMNS`` order and dtypes."""
+    failed = ~columns.decoded
+    data = _column_arrays(columns, texts, failed, dtype_backend)
+    if positions is not None:
+        data = {name: array.take(positions) for name, array in data.items()}
+    frame = pd.DataFrame({name: data[name] for name in INVOICE_COLUMNS}, index=index, copy=False)
+    frame.index = index  # keep the caller's index object (name, dtype) as is
+    return with_backend(frame, dtype_backend)
+
+
+def _column_arrays(columns: Columns, texts: list, failed: np.ndarray, backend: str) -> dict[str, Any]:
+    def text(values: list) -> Any:
+        return _text_array(values, backend)
+
+    bolt11 = list(texts)
+    for row in columns.failed:
+        bolt11[row] = None
+    for row, normalized in columns.normalized.items():
+        if row not in columns.failed:
+            bolt11[row] = normalized
+    amount = _masked_int(columns.amount_msat, columns.amount_missing | failed)
+    timestamp = _masked_int(columns.timestamp, failed)
+    expiry = _masked_int(columns.expiry, columns.expiry_missing | failed)
     data: dict[str, Any] = {
-        "bolt11": _string_array(field["bolt11"]),
-        "network": _string_array(field["network"]),
-        "amount_msat": _int_array(amount_msat),
+        "bolt11": text(bolt11),
+        "network": text(columns.network),
+        "amount_msat": amount,
+        "amount_sat": pd.array(cast(Any, amount), dtype="Float64") / 1000,
+        "amount_overflow": pd.arrays.BooleanArray(columns.amount_overflow.copy(), failed.copy()),
+        "timestamp": timestamp,
+        "created_at": _utc_times(timestamp),
+        "expiry": expiry,
     }
-    data["amount_sat"] = pd.array(data["amount_msat"], dtype="Float64") / 1000
-    timestamp = _int_array(field["timestamp"])
-    expiry = _int_array(field["expiry"])
-    data["timestamp"] = timestamp
-    data["created_at"] = _utc_times(timestamp)
     # expires_at: only where timestamp + expiry cannot overflow int64
     headroom = expiry.fillna(0).to_numpy(np.int64) <= _INT64_MAX - timestamp.fillna(0).to_numpy(np.int64)
     expiry_in_range = expiry.copy()
     expiry_in_range[~headroom] = pd.NA
     data["expires_at"] = _utc_times(timestamp + expiry_in_range)
-    data["expiry"] = expiry
-    for name in ("payment_hash", "payment_secret", "description", "description_hash", "payee"):
-        data[name] = _string_array(field[name])
-    data["min_final_cltv_expiry"] = _int_array(field["min_final_cltv_expiry"])
-    data["fallback_addresses"] = _string_array(
-        [",".join(value) or None if value else None for value in field["fallback_addresses"]]
-    )
-    data["route_hint_count"] = _int_array([None if value is None else len(value) for value in routes])
-    data["hop_count"] = _int_array([None if value is None else sum(map(len, value)) for value in routes])
-    # Lists are comma-joined; an empty list is missing (NA), like the other optional fields.
-    data["features"] = _string_array([feature_names(value) if value else None for value in features])
-    data["feature_bits"] = _string_array(
-        [",".join(str(feature.bit) for feature in value) if value else None for value in features]
-    )
-    data["metadata"] = _string_array(field["metadata"])
-    data["signature"] = _string_array(field["signature"])
-    data["warnings"] = _string_array([("; ".join(value) or None) if value else None for value in warnings])
-    data["error"], data["error_type"] = _error_columns(results)
-    frame = pd.DataFrame(data, index=index)
-    frame.index = index  # keep the caller's index object (name, dtype) as is
-    return frame
+    for name, (values, valid) in columns.hashes.items():
+        data[name] = _hex_array(values, valid & ~failed, backend)
+    data["min_final_cltv_expiry"] = _masked_int(columns.cltv, columns.cltv_missing | failed)
+    data["route_hint_count"] = _masked_int(columns.route_hints, failed)
+    data["hop_count"] = _masked_int(columns.hops, failed)
+    for name, texts_of in (
+        ("description", columns.description),
+        ("metadata", columns.metadata),
+        ("fallback_addresses", columns.fallbacks),
+        ("features", columns.features),
+        ("feature_bits", columns.feature_bits),
+        ("warnings", columns.warnings),
+    ):
+        if columns.failed:  # a row may have been read in part before the decoder refused it
+            texts_of = list(texts_of)
+            for row in columns.failed:
+                texts_of[row] = None
+        data[name] = text(texts_of)
+    errors: list[Any] = [None] * columns.size
+    kinds: list[Any] = [None] * columns.size
+    inputs: list[Any] = [None] * columns.size
+    for row, error in columns.failed.items():
+        errors[row], kinds[row], inputs[row] = str(error), type(error).__name__, _input_text(texts[row])
+    data["error"], data["error_type"], data["input"] = text(errors), text(kinds), text(inputs)
+    return data
 
 
-def _error_columns(results: list) -> tuple:
-    messages = [None if isinstance(result, tuple) else str(result) for result in results]
-    kinds = [None if isinstance(result, tuple) else type(result).__name__ for result in results]
-    return _string_array(messages), _string_array(kinds)
+def _input_text(value: object) -> str | None:
+    """What a failed row was given, as text (None for a missing value)."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    return str(value)
 
 
 def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:

@@ -24,6 +24,7 @@ INVOICE_COLUMNS: dict[str, str] = {
     "network": "string",
     "amount_msat": "Int64",
     "amount_sat": "Float64",
+    "amount_overflow": "boolean",  # beyond int64: amount_msat is missing, and not for "any amount"
     "timestamp": "Int64",
     "created_at": UTC_TIME,
     "expires_at": UTC_TIME,
@@ -44,6 +45,7 @@ INVOICE_COLUMNS: dict[str, str] = {
     "warnings": "string",  # "; "-separated, NA when there are none
     "error": "string",
     "error_type": "string",
+    "input": "string",  # the text of a row that failed, as given (NA for decoded rows: see bolt11)
 }
 
 # ``hops_frame``: one row per route-hint hop, indexed by (invoice..., route, hop).

@@ -25,11 +25,13 @@ PAYEE = PrivateKey(bytes.fromhex(KEY)).public_key.format(compressed=True).hex()
 PANDAS_LAST_SECOND = 9_223_372_036  # 2262-04-11T23:47:16Z, the last whole second of datetime64[ns]
 
 STRING, INT, FLOAT, UTC = "string", "Int64", "Float64", "datetime64[ns, UTC]"
+BOOL = "boolean"
 INVOICE_DTYPES = {
     "bolt11": STRING,
     "network": STRING,
     "amount_msat": INT,
     "amount_sat": FLOAT,
+    "amount_overflow": BOOL,
     "timestamp": INT,
     "created_at": UTC,
     "expires_at": UTC,
@@ -50,6 +52,7 @@ INVOICE_DTYPES = {
     "warnings": STRING,
     "error": STRING,
     "error_type": STRING,
+    "input": STRING,
 }
 HOP_DTYPES = {
     "pubkey": STRING,
@@ -96,6 +99,8 @@ def assert_dtypes(frame: pd.DataFrame, expected: dict[str, str]) -> None:
             assert dtype == pd.Int64Dtype(), (column, dtype)
         elif kind == FLOAT:
             assert dtype == pd.Float64Dtype(), (column, dtype)
+        elif kind == BOOL:
+            assert dtype == pd.BooleanDtype(), (column, dtype)
         else:
             assert dtype == pd.DatetimeTZDtype("ns", "UTC"), (column, dtype)
 
@@ -258,7 +263,10 @@ def test_errors_coerce_fills_error_columns(spec_vectors) -> None:
                 ln.decode(text)
             assert kind == type(info.value).__name__
     assert frame["error"].notna().all()
-    assert frame.drop(columns=["error", "error_type"]).isna().all().all()
+    assert frame.drop(columns=["error", "error_type", "input"]).isna().all().all()
+    # The input column says what failed: the text as given, a non-text value as text, NA for a missing one.
+    assert frame["input"].tolist()[:-2] == [v["invoice"] for v in invalid]
+    assert frame["input"].iloc[-2] is pd.NA and frame["input"].iloc[-1] == "42"
 
 
 @pytest.mark.parametrize("errors", ["bogus", "ignore", None, "RAISE"])
@@ -306,11 +314,20 @@ def test_amounts_beyond_int64_are_missing_with_a_warning(amount_msat: int) -> No
     assert row["amount_msat"] is pd.NA and row["amount_sat"] is pd.NA
     assert row["warnings"].split("; ") == [f"amount of {amount_msat} msat is beyond int64 (left missing)"]
     assert row["error"] is pd.NA and row["payment_hash"] == "ab" * 32 and row["payee"] == PAYEE
+    assert row["amount_overflow"] is not pd.NA and bool(row["amount_overflow"])
 
 
 def test_largest_int64_amount_is_kept() -> None:
     row = ln.decode_frame([encode(amount_msat=2**63 - 1)]).iloc[0]
     assert row["amount_msat"] == 2**63 - 1 and row["warnings"] is pd.NA
+
+
+def test_amount_overflow_tells_too_large_amounts_from_amountless_ones() -> None:
+    texts = [encode(amount_msat=2**64), encode(amount_msat=None), encode(amount_msat=1000), "junk"]
+    frame = ln.decode_frame(texts, errors="coerce")
+    assert frame["amount_msat"].isna().tolist() == [True, True, False, True]
+    assert frame["amount_overflow"].tolist() == [True, False, False, pd.NA]
+    assert frame["amount_overflow"].dtype == pd.BooleanDtype()
 
 
 def test_expiry_beyond_int64_does_not_raise() -> None:
@@ -361,6 +378,15 @@ def test_progress_bar_goes_to_stderr_only(capsys, spec_vectors) -> None:
     pd.testing.assert_frame_equal(quiet, loud)
     ln.hops_frame(texts, errors="coerce", progress=True)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("function", [ln.decode_frame, ln.hops_frame])
+def test_progress_counts_rows_not_distinct_invoices(capsys, spec_vectors, function) -> None:
+    distinct = [v["invoice"] for v in spec_vectors["valid"]]
+    texts = distinct * 30 + ["junk", None, None]  # each repeat and each missing value is a row
+    function(texts, errors="coerce", progress=True)
+    err = capsys.readouterr().err
+    assert f"{len(texts)}/{len(texts)}" in err and f"/{len(distinct)} " not in err
 
 
 def test_series_accessor_equals_the_functions(generated, spec_vectors) -> None:

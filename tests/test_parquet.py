@@ -33,6 +33,7 @@ def test_decode_frame_pyarrow_backend_round_trips(tmp_path: Path) -> None:
     frame = ln.decode_frame(INVOICES, errors="coerce", dtype_backend="pyarrow")
     assert {str(dtype) for dtype in frame.dtypes} == {
         "string[pyarrow]",
+        "bool[pyarrow]",  # amount_overflow
         "int64[pyarrow]",
         "double[pyarrow]",
         "timestamp[ns, tz=UTC][pyarrow]",

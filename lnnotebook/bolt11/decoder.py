@@ -67,17 +67,21 @@ def decode_rows(texts: Sequence[object], *, verify: bool = True, strict: bool = 
         valid = bech32.checksums_valid([item[2] for item in chunk], [item[3] for item in chunk])
         for (index, bolt11, hrp, data), ok in zip(chunk, valid.tolist()):
             if not ok:
-                results[index] = ChecksumError(
-                    "the bech32 checksum does not match: a character is wrong or missing "
-                    "(check that the whole invoice was copied)",
-                    field="checksum",
-                )
+                results[index] = checksum_error()
                 continue
             try:
                 results[index] = _decode_row(bolt11, hrp, data, verify, strict)
             except InvoiceError as error:
                 results[index] = error
     return results
+
+
+def checksum_error() -> ChecksumError:
+    return ChecksumError(
+        "the bech32 checksum does not match: a character is wrong or missing "
+        "(check that the whole invoice was copied)",
+        field="checksum",
+    )
 
 
 def _read_fields(
