@@ -94,6 +94,8 @@ _LAZY: dict[str, str] = {
     "to_parquet": "lnnotebook.parquet",
     "read_parquet": "lnnotebook.parquet",
     "decode_file": "lnnotebook.streaming",
+    # the sample invoices shipped with the package
+    "sample_invoices": "lnnotebook.samples",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

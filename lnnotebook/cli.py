@@ -83,7 +83,7 @@ def ledger_command(args: argparse.Namespace) -> int:
             print(f"refreshed {len(changes)} pending invoice(s), {int(changes['changed'].sum())} changed")
         frame = history(ledger, **filters)
     if args.command == "export":
-        to_csv(frame, args.path, safe=not args.unsafe)
+        to_csv(frame, args.path, safe=not args.unsafe, raw=args.raw)
         print(f"wrote {len(frame)} invoice(s) to {args.path}")
         return 0
     if frame.empty:
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo_parser.add_argument("--repeat", type=int, default=2, help="invoices per provider and amount")
     demo_parser.add_argument(
-        "--sample", type=Path, help="invoices to decode too (default: data/sample_invoices.txt if there)"
+        "--sample", type=Path, help="invoices to decode too (default: the sample shipped with lnnotebook)"
     )
 
     decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("path", type=Path, help="CSV file to write")
     add_filters(export_parser)
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
+    export_parser.add_argument("--raw", action="store_true", help="keep the providers' raw JSON answers")
 
     # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
     commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")

@@ -43,7 +43,7 @@ from lnnotebook.ledger import LedgerError, LedgerStore, default_ledger_path
 from lnnotebook.providers import provider_class
 from lnnotebook.providers.base import Provider, Recorder, whole_number
 from lnnotebook.providers.errors import ProviderError
-from lnnotebook.schema import CREATED_COLUMNS, CREATED_FIELDS, REFRESH_COLUMNS, decoded_renames
+from lnnotebook.schema import CREATED_COLUMNS, CREATED_FIELDS, JOINED_DTYPES, REFRESH_COLUMNS, decoded_renames
 
 # None: the default ledger; False: none; a path; a Ledger (or any Recorder).
 LedgerSpec: TypeAlias = LedgerStore | Recorder | str | os.PathLike | bool | None
@@ -156,7 +156,7 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
     try:
         invoice = client.create_invoice(amount_sat, memo, expiry)
     except (ProviderError, LedgerError) as exc:
-        row["elapsed_s"] = time.perf_counter() - started
+        row["elapsed_s"] = _seconds_since(started)
         created = getattr(exc, "invoice", None)  # SuspectInvoiceError, LedgerError: it exists, keep it
         if created is not None:
             row.update({name: getattr(created, name) for name in CREATED_FIELDS})
@@ -164,9 +164,14 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
             row.update(amount_sat=whole_number(amount_sat), memo=memo, expiry=whole_number(expiry))
         row.update(error=str(exc), error_type=type(exc).__name__)
         return row
-    row["elapsed_s"] = time.perf_counter() - started
+    row["elapsed_s"] = _seconds_since(started)
     row.update({name: getattr(invoice, name) for name in CREATED_FIELDS})
     return row
+
+
+def _seconds_since(started: float) -> float:
+    """Seconds to 0.1 ms: finer digits are timer noise (and would be float noise in a CSV)."""
+    return round(time.perf_counter() - started, 4)
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -186,6 +191,10 @@ def join_decoded(frame: pd.DataFrame) -> pd.DataFrame:
     present = frame["bolt11"].dropna()
     decoded = decode_frame(present.astype(object), errors="coerce")
     decoded = decoded.drop(columns=["bolt11"], errors="ignore")
+    msat = decoded["amount_msat"]
+    whole = (msat % 1000 == 0).fillna(False).to_numpy(dtype=bool)
+    # Whole sats as Int64, like the provider's amount_sat (JOINED_DTYPES); a fraction only in amount_msat.
+    decoded["amount_sat"] = (msat // 1000).where(whole, pd.NA).astype(JOINED_DTYPES["amount_sat"])
     decoded = decoded.rename(columns=decoded_renames(list(frame.columns)))
     return frame.join(decoded.reindex(frame.index))
 

@@ -124,7 +124,7 @@ def test_demo_without_credentials_uses_the_sandbox_and_lnbits_when_installed(tmp
         assert "`make lnbits` installs a real LNbits server" in result.stdout
 
     # The sample file is decoded too: the one spec example current reader rules reject, by row.
-    sample = ROOT / "data" / "sample_invoices.txt"
+    sample = ROOT / "lnnotebook" / "examples" / "sample_invoices.txt"
     lines = [line for line in sample.read_text().splitlines() if line.strip() and not line.startswith("#")]
     assert f"decoded {len(lines) - 1} of {len(lines)} invoices" in result.stdout
     assert "row 13 rejected: FieldLengthError: field 'p' has 51 groups" in result.stdout
