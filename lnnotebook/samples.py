@@ -24,7 +24,9 @@ def sample_invoices_text() -> str:
 def sample_invoices() -> pd.Series:
     """The sample invoices as a Series named ``bolt11`` (index 0, 1, ...): the spec's examples first."""
     lines = (line.strip() for line in sample_invoices_text().splitlines())
-    return pd.Series([line for line in lines if line and not line.startswith("#")], name="bolt11", dtype=object)
+    return pd.Series(
+        [line for line in lines if line and not line.startswith("#")], name="bolt11", dtype=object
+    )
 
 
 def sample_invoices_path() -> Path:
