@@ -70,6 +70,7 @@ _LAZY: dict[str, str] = {
     "Ledger": "lnnotebook.service",
     "LedgerError": "lnnotebook.ledger",
     "history": "lnnotebook.service",
+    "FilterError": "lnnotebook.service",
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
     "SchemaError": "lnnotebook.export",
