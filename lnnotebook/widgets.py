@@ -422,7 +422,7 @@ class Decoder(widgets.VBox):
             widgets.Textarea(
                 value="",
                 placeholder="Paste one or more BOLT11 invoices (lnbc…), separated by spaces, commas or lines",
-                layout=widgets.Layout(width="100%", height="120px"),
+                layout=widgets.Layout(width="auto", height="120px"),  # stretches; 100% + margins overflows
             ),
             "lnnotebook-decoder-input",
         )
