@@ -7,6 +7,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the command line loads pandas and the decoder only for the commands that need them
+    import pandas as pd
+
+    from lnnotebook.bolt11 import Invoice
 
 
 def decode_command(texts: Sequence[str], verify: bool, strict: bool, as_json: bool = False) -> int:
@@ -38,7 +44,7 @@ def _short(text: str, keep: int = 24) -> str:
     return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-8:]}"
 
 
-def invoice_text(invoice) -> str:  # type: ignore[no-untyped-def]  # an Invoice; bolt11 loads on use
+def invoice_text(invoice: Invoice) -> str:
     """An invoice in lines a person reads: amount in sat, expiry and whether expired, names, not reprs."""
     from lnnotebook.display import NETWORK_NAMES, amount_hint, format_amount, format_duration, time_left
 
@@ -70,9 +76,9 @@ def invoice_text(invoice) -> str:  # type: ignore[no-untyped-def]  # an Invoice;
     return "\n".join(f"{name:>18}{':' if name else ' '} {value}" for name, value in rows) + "\n"
 
 
-def invoice_record(invoice) -> dict:  # type: ignore[no-untyped-def]
+def invoice_record(invoice: Invoice) -> dict[str, Any]:
     """An invoice as JSON-ready values: ISO 8601 times, hints as objects, feature names, ``is_expired``."""
-    record = {}
+    record: dict[str, Any] = {}
     for name in invoice.__dataclass_fields__:
         value = getattr(invoice, name)
         if name == "route_hints":
@@ -165,7 +171,7 @@ def ledger_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def history_text(frame, limit: int | None) -> str:  # type: ignore[no-untyped-def]  # a history() frame
+def history_text(frame: pd.DataFrame, limit: int | None) -> str:
     """The ledger's rows for a terminal: the last ``limit`` (all when None), times in UTC to the second."""
     import pandas as pd
 
@@ -181,6 +187,16 @@ def history_text(frame, limit: int | None) -> str:  # type: ignore[no-untyped-de
     if limit is not None and len(frame) > limit:
         text += f"\n(the last {limit} of {len(frame)} invoices; --limit shows more)"
     return text
+
+
+def _add_decode_command(commands: Any) -> None:
+    decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
+    decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
+    decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
+    decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
+    decode_parser.add_argument(
+        "--json", action="store_true", help="a JSON list of the invoices, for programs"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,14 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sample", type=Path, help="invoices to decode too (default: the sample shipped with lnnotebook)"
     )
 
-    decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
-    decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
-    decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
-    decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
-    decode_parser.add_argument(
-        "--json", action="store_true", help="a JSON list of the invoices, for programs"
-    )
-
+    _add_decode_command(commands)
     file_parser = commands.add_parser(
         "decode-file", help="decode a file of invoices (text, CSV, JSON lines, Parquet) into Parquet or CSV"
     )

@@ -62,10 +62,10 @@ class Comparison(pd.DataFrame):
     """``compare``'s table: the numbers as they are, shown in Jupyter and ``print`` as ``comparison_view``."""
 
     @property
-    def _constructor(self) -> type[pd.DataFrame]:  # type: ignore[override]  # derived frames are plain
+    def _constructor(self) -> type[pd.DataFrame]:  # derived frames are plain DataFrames
         return pd.DataFrame
 
-    def _repr_html_(self) -> str:  # type: ignore[override]
+    def _repr_html_(self) -> str:
         return comparison_html(self)
 
     def __repr__(self) -> str:

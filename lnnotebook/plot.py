@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -311,7 +312,7 @@ def _draw_fees(
     ax.set_ylabel(label)
     ax.set_title("Fees: provider receive fee vs route-hint fee", pad=24)
     _floor_at_zero(ax)
-    handles = []
+    handles: list[Artist] = []
     if columns[0] in drawn:
         handles.append(Patch(facecolor="0.45", edgecolor="0.45", label="receive fee (mean)"))
     if columns[1] in drawn:
