@@ -25,14 +25,19 @@ tests can drive it: set ``form.amount.value = 2100`` and call ``form.create_butt
 carry stable CSS classes for browser tests (the class is on the widget's outer element; for text
 inputs the ``<input>`` is inside it, e.g. ``.lnnotebook-amount input``):
 
-* form: ``lnnotebook-form``, ``lnnotebook-provider``, ``lnnotebook-amount``, ``lnnotebook-memo``,
-  ``lnnotebook-expiry``, ``lnnotebook-create``, ``lnnotebook-result``; inside the result,
-  ``lnnotebook-invoice``, ``lnnotebook-qr`` (the QR ``<img>``) or ``lnnotebook-error``;
+* form: ``lnnotebook-form``, ``lnnotebook-provider``, ``lnnotebook-amount``, ``lnnotebook-amount-hint``,
+  ``lnnotebook-memo``, ``lnnotebook-expiry``, ``lnnotebook-expiry-hint``, ``lnnotebook-create``,
+  ``lnnotebook-result``; inside the result, ``lnnotebook-invoice`` (with ``lnnotebook-amount``,
+  ``lnnotebook-copy``, ``lnnotebook-sandbox``), ``lnnotebook-qr`` (the QR ``<img>``) or ``lnnotebook-error``;
 * decoder: ``lnnotebook-decoder``, ``lnnotebook-decoder-input``, ``lnnotebook-decode``,
-  ``lnnotebook-summary``, ``lnnotebook-decoded``, ``lnnotebook-hops``;
-* dashboard: ``lnnotebook-dashboard``, ``lnnotebook-providers``, ``lnnotebook-amount``,
+  ``lnnotebook-summary``, ``lnnotebook-decoded`` (holding ``lnnotebook-invoice``, ``lnnotebook-failed``
+  or ``lnnotebook-summary-table``), ``lnnotebook-hops``;
+* dashboard: ``lnnotebook-dashboard``, ``lnnotebook-providers``, ``lnnotebook-amount``, ``lnnotebook-memo``,
   ``lnnotebook-repeat``, ``lnnotebook-create``, ``lnnotebook-clear``, ``lnnotebook-progress``,
   ``lnnotebook-message``, ``lnnotebook-output``.
+
+What a provider can take is a fact of its client class (``supports_expiry``, ``min_amount_sat``,
+``max_amount_sat``), read without connecting; this module names no provider.
 """
 
 from __future__ import annotations
@@ -862,15 +867,23 @@ def dashboard(providers: ProvidersSpec = None) -> Dashboard:
 
 
 __all__ = [
+    "AmountText",
     "Dashboard",
     "Decoder",
+    "FormInputError",
+    "FoundInvoices",
     "InvoiceForm",
     "ProviderPool",
+    "candidates_html",
     "comparison_table",
     "dashboard",
     "decoder",
     "error_message",
+    "failed_html",
+    "find_invoices",
     "frame_html",
+    "hops_html",
     "invoice_form",
+    "parse_amount",
     "split_invoices",
 ]

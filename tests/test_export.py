@@ -209,4 +209,5 @@ def test_a_compare_table_roundtrips_exactly(tmp_path: Path) -> None:
     with ln.sandbox(providers=["lnpay", "barkd"]) as sb:
         frame = ln.create_invoices(sb.providers(ledger=False), 1_000, "compare", repeat=2)
     table = ln.compare(frame)
-    pd.testing.assert_frame_equal(roundtrip(table, tmp_path / "compare.csv"), table)
+    # The data round-trips exactly; compare's Comparison type only adds its formatted display.
+    pd.testing.assert_frame_equal(roundtrip(table, tmp_path / "compare.csv"), pd.DataFrame(table))
