@@ -59,9 +59,9 @@ $(LNBITS_STAMP):
 	$(LNBITS_VENV)/bin/python -m pip install --quiet "lnbits==$(LNBITS_VERSION)" "bitstring<5"
 	touch $(LNBITS_STAMP)
 
-# Regenerates data/sample_invoices.txt deterministically (fixed seed).
+# Regenerates lnnotebook/examples/sample_invoices.txt deterministically (fixed seed).
 sample: $(STAMP)
-	$(PY) -m lnnotebook.synthetic --sample data/sample_invoices.txt
+	$(PY) -m lnnotebook.synthetic --sample lnnotebook/examples/sample_invoices.txt
 
 clean:
 	rm -rf $(VENV) data/out .pytest_cache .ruff_cache .hypothesis

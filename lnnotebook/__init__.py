@@ -70,6 +70,7 @@ _LAZY: dict[str, str] = {
     "Ledger": "lnnotebook.service",
     "LedgerError": "lnnotebook.ledger",
     "history": "lnnotebook.service",
+    "FilterError": "lnnotebook.service",
     "to_csv": "lnnotebook.export",
     "read_csv": "lnnotebook.export",
     "SchemaError": "lnnotebook.export",
@@ -94,6 +95,8 @@ _LAZY: dict[str, str] = {
     "to_parquet": "lnnotebook.parquet",
     "read_parquet": "lnnotebook.parquet",
     "decode_file": "lnnotebook.streaming",
+    # the sample invoices shipped with the package
+    "sample_invoices": "lnnotebook.samples",
 }
 
 # Submodules imported on first attribute access: ``ln.plot.fees(...)`` needs no ``import lnnotebook.plot``.

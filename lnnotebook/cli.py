@@ -7,23 +7,92 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the command line loads pandas and the decoder only for the commands that need them
+    import pandas as pd
+
+    from lnnotebook.bolt11 import Invoice
 
 
-def decode_command(texts: Sequence[str], verify: bool, strict: bool) -> int:
+def decode_command(texts: Sequence[str], verify: bool, strict: bool, as_json: bool = False) -> int:
+    """Each invoice as a person reads it (or, with ``--json``, a JSON list for programs); errors on stderr."""
+    import json
+
     from lnnotebook.bolt11 import InvoiceError, decode
 
     status = 0
+    records = []
     for text in texts:
         try:
             invoice = decode(text, verify=verify, strict=strict)
         except InvoiceError as error:
-            print(f"{type(error).__name__}: {error}", file=sys.stderr)
+            print(f"{_short(text)}: {type(error).__name__}: {error}", file=sys.stderr)
             status = 1
             continue
-        for name in invoice.__dataclass_fields__:
-            print(f"{name:>22}: {getattr(invoice, name)}")
-        print()
+        if as_json:
+            records.append(invoice_record(invoice))
+        else:
+            print(invoice_text(invoice))
+    if as_json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
     return status
+
+
+def _short(text: str, keep: int = 24) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-8:]}"
+
+
+def invoice_text(invoice: Invoice) -> str:
+    """An invoice in lines a person reads: amount in sat, expiry and whether expired, names, not reprs."""
+    from lnnotebook.display import NETWORK_NAMES, amount_hint, format_amount, format_duration, time_left
+
+    rows = [("invoice", _short(invoice.bolt11)), ("amount", format_amount(invoice.amount_msat))]
+    hint = amount_hint(invoice.amount_msat)
+    if hint:
+        rows.append(("", hint))
+    rows.append(("network", f"{invoice.network} ({NETWORK_NAMES.get(invoice.network, 'unknown')})"))
+    if invoice.description is not None:
+        rows.append(("description", invoice.description or "(empty)"))
+    if invoice.description_hash is not None:
+        rows.append(("description hash", invoice.description_hash))
+    rows.append(("payee", invoice.payee or "not verified (--no-verify and no n field)"))
+    if invoice.created_at is not None:
+        rows.append(("created", f"{invoice.created_at:%Y-%m-%d %H:%M:%S} UTC"))
+    until = "" if invoice.expires_at is None else f", until {invoice.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    rows.append(("expiry", f"{format_duration(invoice.expiry)}{until}: {time_left(invoice)}"))
+    rows.append(("payment hash", invoice.payment_hash))
+    if invoice.features:
+        rows.append(("features", ", ".join(map(str, invoice.features))))
+    for number, route in enumerate(invoice.route_hints):
+        path = " -> ".join(f"{hop.pubkey[:12]}… ({hop.short_channel_id})" for hop in route)
+        rows.append((f"route hint {number + 1}", path))
+    if invoice.fallback_addresses:
+        rows.append(("fallback addresses", ", ".join(invoice.fallback_addresses)))
+    rows.append(("min final CLTV", f"{invoice.min_final_cltv_expiry} blocks"))
+    for warning in invoice.warnings:
+        rows.append(("warning", warning))
+    return "\n".join(f"{name:>18}{':' if name else ' '} {value}" for name, value in rows) + "\n"
+
+
+def invoice_record(invoice: Invoice) -> dict[str, Any]:
+    """An invoice as JSON-ready values: ISO 8601 times, hints as objects, feature names, ``is_expired``."""
+    record: dict[str, Any] = {}
+    for name in invoice.__dataclass_fields__:
+        value = getattr(invoice, name)
+        if name == "route_hints":
+            value = [[hop._asdict() for hop in route] for route in value]
+        elif name == "features":
+            value = [{"bit": feature.bit, "name": feature.name} for feature in value]
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        record[name] = value
+    record["amount_sat"] = invoice.amount_sat
+    record["is_expired"] = invoice.is_expired
+    return record
 
 
 def decode_file_command(args: argparse.Namespace) -> int:
@@ -70,6 +139,9 @@ def ledger_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        print(f"--limit must be a positive number of invoices, not {args.limit}", file=sys.stderr)
+        return 2
     filters = {
         "provider": args.provider,
         "status": args.status,
@@ -77,22 +149,54 @@ def ledger_command(args: argparse.Namespace) -> int:
         "until": args.until,
         "failures": not args.no_failures,
     }
+    from lnnotebook.service import FilterError
+
     with Ledger(path) as ledger:
         if getattr(args, "refresh", False):
             changes = ledger.refresh()
             print(f"refreshed {len(changes)} pending invoice(s), {int(changes['changed'].sum())} changed")
-        frame = history(ledger, **filters)
+        try:
+            frame = history(ledger, **filters)
+        except FilterError as error:
+            print(f"lnnotebook {args.command}: {error}", file=sys.stderr)
+            return 2
     if args.command == "export":
-        to_csv(frame, args.path, safe=not args.unsafe)
+        to_csv(frame, args.path, safe=not args.unsafe, raw=args.raw)
         print(f"wrote {len(frame)} invoice(s) to {args.path}")
         return 0
     if frame.empty:
         print("no invoices match")
         return 0
-    shown = ["id", "provider", "status", "amount_sat", "fee_sat", "memo", "created_at", "error_type"]
-    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
-        print(frame[shown].to_string(index=False))
+    print(history_text(frame, args.limit))
     return 0
+
+
+def history_text(frame: pd.DataFrame, limit: int | None) -> str:
+    """The ledger's rows for a terminal: the last ``limit`` (all when None), times in UTC to the second."""
+    import pandas as pd
+
+    shown = frame.tail(limit) if limit is not None else frame
+    table = shown[["id", "provider", "status", "amount_sat", "fee_sat", "memo", "created_at", "error_type"]]
+    table = table.assign(
+        created_at=table["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        amount_sat=table["amount_sat"].map(lambda value: f"{value:,}", na_action="ignore"),
+    ).rename(columns={"created_at": "created (UTC)", "amount_sat": "amount (sat)", "fee_sat": "fee (sat)"})
+    table["created (UTC)"] = table["created (UTC)"].str.removesuffix(" UTC")
+    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
+        text = table.to_string(index=False, na_rep="—")
+    if limit is not None and len(frame) > limit:
+        text += f"\n(the last {limit} of {len(frame)} invoices; --limit shows more)"
+    return text
+
+
+def _add_decode_command(commands: Any) -> None:
+    decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
+    decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
+    decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
+    decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
+    decode_parser.add_argument(
+        "--json", action="store_true", help="a JSON list of the invoices, for programs"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,14 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo_parser.add_argument("--repeat", type=int, default=2, help="invoices per provider and amount")
     demo_parser.add_argument(
-        "--sample", type=Path, help="invoices to decode too (default: data/sample_invoices.txt if there)"
+        "--sample", type=Path, help="invoices to decode too (default: the sample shipped with lnnotebook)"
     )
 
-    decode_parser = commands.add_parser("decode", help="decode invoices given as arguments or on stdin")
-    decode_parser.add_argument("invoices", nargs="*", help="invoices (default: one per line on stdin)")
-    decode_parser.add_argument("--no-verify", action="store_true", help="skip signature verification")
-    decode_parser.add_argument("--lenient", action="store_true", help="accept payability-rule violations")
-
+    _add_decode_command(commands)
     file_parser = commands.add_parser(
         "decode-file", help="decode a file of invoices (text, CSV, JSON lines, Parquet) into Parquet or CSV"
     )
@@ -144,10 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     history_parser.add_argument(
         "--refresh", action="store_true", help="ask providers for pending statuses first"
     )
+    history_parser.add_argument("--limit", type=int, help="show only the most recent N invoices")
     export_parser = commands.add_parser("export", help="write the ledger's invoices to a CSV file")
     export_parser.add_argument("path", type=Path, help="CSV file to write")
     add_filters(export_parser)
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
+    export_parser.add_argument("--raw", action="store_true", help="keep the providers' raw JSON answers")
 
     # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
     commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
@@ -167,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo.main(args.out, args.sample, amounts=amounts, repeat=args.repeat)
     if args.command == "decode":
         texts = args.invoices or [line for line in sys.stdin.read().split() if line]
-        return decode_command(texts, verify=not args.no_verify, strict=not args.lenient)
+        return decode_command(texts, verify=not args.no_verify, strict=not args.lenient, as_json=args.json)
     if args.command == "decode-file":
         return decode_file_command(args)
     if args.command in ("history", "export"):

@@ -50,8 +50,89 @@ def compare(df: pd.DataFrame) -> pd.DataFrame:
     invoices without hints are left out), ``expiry_s_min/median/max`` (decoded effective expiry),
     ``network``, ``payees`` (distinct payee keys) and ``latency_s_median`` (needs ``elapsed_s``).
     Statistics over no values are missing; an empty frame gives an empty table with these columns.
+
+    The result is a ``Comparison``, a DataFrame that shows itself for reading (``comparison_view``:
+    one column per provider, thousands separators, integers as integers, units on rates and times);
+    anything derived from it (a selection, a sort) is a plain DataFrame.
     """
-    return summarise(invoice_metrics(df))
+    return Comparison(summarise(invoice_metrics(df)))
+
+
+class Comparison(pd.DataFrame):
+    """``compare``'s table: the numbers as they are, shown in Jupyter and ``print`` as ``comparison_view``."""
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:  # derived frames are plain DataFrames
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return comparison_html(self)
+
+    def __repr__(self) -> str:
+        return comparison_view(self).to_string()
+
+
+# How each compare column reads: counts and sat amounts as integers where whole, rates as percentages,
+# times with their unit. Columns not listed read as numbers with thousands separators.
+_PERCENT = frozenset({"failure_rate"})
+_DURATIONS = frozenset({"expiry_s_min", "expiry_s_median", "expiry_s_max"})
+_SECONDS = frozenset({"latency_s_median"})
+MISSING = "—"
+
+
+def format_value(column: str, value: Any) -> str:
+    """One value of a ``compare`` table as a person reads it (``MISSING`` when there is none)."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    if column in _PERCENT:
+        return f"{number * 100:.1f} %".replace(".0 %", " %")
+    if column in _DURATIONS:
+        from lnnotebook.display import format_duration  # display loads segno only when drawing a QR
+
+        return format_duration(number)
+    if column in _SECONDS:
+        return f"{number * 1000:,.0f} ms" if number < 1 else f"{number:,.2f} s"
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    if abs(number) >= 100:
+        return f"{number:,.1f}"
+    return f"{number:,.3f}".rstrip("0").rstrip(".") if abs(number) >= 0.001 else f"{number:.3g}"
+
+
+def comparison_view(table: pd.DataFrame) -> pd.DataFrame:
+    """A ``compare`` table for reading: one column per provider, one row per measure, as text."""
+    formatted = {
+        column: [format_value(str(column), value) for value in table[column].tolist()]
+        for column in table.columns
+    }
+    return pd.DataFrame(formatted, index=table.index.astype(object), dtype=object).T
+
+
+def comparison_html(table: pd.DataFrame) -> str:
+    """``comparison_view`` as an HTML table (zebra rows, numbers right-aligned), escaped; the same in
+    a cell's output and in the dashboard widget."""
+    import html
+
+    e = html.escape
+    view = comparison_view(table)
+    cell = "padding:3px 10px;border:none;"
+    header = "".join(f'<th style="{cell}text-align:right">{e(str(name))}</th>' for name in view.columns)
+    rows = []
+    for position, (measure, values) in enumerate(view.iterrows()):
+        zebra = "background:rgba(127,127,127,0.08);" if position % 2 else ""
+        cells = "".join(f'<td style="{cell}text-align:right">{e(str(value))}</td>' for value in values)
+        rows.append(
+            f'<tr style="{zebra}"><th style="{cell}text-align:left">{e(str(measure))}</th>{cells}</tr>'
+        )
+    return (
+        '<div class="lnnotebook-comparison" style="max-width:100%;overflow-x:auto">'
+        '<table style="border-collapse:collapse;font-variant-numeric:tabular-nums">'
+        f'<thead><tr><th style="{cell}text-align:left">provider</th>{header}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def invoice_metrics(df: pd.DataFrame) -> pd.DataFrame:
@@ -234,8 +315,12 @@ def _stat(values: pd.Series, how: str) -> Any:
 __all__ = [
     "COMPARE_COLUMNS",
     "METRIC_COLUMNS",
+    "Comparison",
     "cheapest_route_fee_msat",
     "compare",
+    "comparison_html",
+    "comparison_view",
+    "format_value",
     "invoice_metrics",
     "route_fee_msat",
     "summarise",

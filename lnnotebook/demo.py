@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SAMPLE = Path("data/sample_invoices.txt")
+DEFAULT_SAMPLE = Path(__file__).resolve().parent / "examples" / "sample_invoices.txt"  # package data
 DEFAULT_OUT = Path("data/out")
 DEFAULT_AMOUNTS = (1_000, 21_000, 250_000)
 DEFAULT_REPEAT = 2

@@ -8,7 +8,12 @@ box): it is what a payer needs.
 
 Elements carry CSS classes a browser test can find: ``lnnotebook-invoice`` (the block),
 ``lnnotebook-offer`` (an offer's block), ``lnnotebook-qr`` (the QR image), ``lnnotebook-created`` (a
-provider record), ``lnnotebook-note`` and ``lnnotebook-error``.
+provider record), ``lnnotebook-amount`` (the amount), ``lnnotebook-copy`` (the copy button),
+``lnnotebook-sandbox`` (the badge of an invoice a sandbox emulator signed), ``lnnotebook-note`` and
+``lnnotebook-error``.
+
+One style everywhere: every rule is inline (row spacing, zebra rows, code chips), so a card looks the same
+as a cell's output and inside a widget, where the notebook's own table styles do not apply.
 
 The QR code holds ``LIGHTNING:`` and the invoice in upper case: BOLT 11 recommends upper case for QR
 codes because it fits QR's compact alphanumeric mode, and URI schemes are case-insensitive.
@@ -28,8 +33,30 @@ if TYPE_CHECKING:
 
 NETWORK_NAMES = {"bc": "mainnet", "tb": "testnet", "tbs": "signet", "bcrt": "regtest"}
 ERROR_COLOR = "#c62828"
+MAX_SUPPLY_MSAT = 21_000_000 * 100_000_000 * 1000  # every bitcoin there will ever be
 _QR_SCALE = 3  # pixels per module: a typical invoice's code is then about 200-250 px wide
-_CELL = "padding:1px 12px 1px 0;text-align:left;vertical-align:top;border:none;"
+_CELL = "padding:3px 12px 3px 6px;text-align:left;vertical-align:top;border:none;line-height:1.4;"
+_ZEBRA = "background:rgba(127,127,127,0.08);"  # every other row, readable on light and dark themes
+CODE_STYLE = (
+    "font-family:var(--jp-code-font-family,monospace);font-size:0.9em;padding:1px 4px;border-radius:3px;"
+    "background:rgba(127,127,127,0.14)"
+)
+_BADGE = (
+    "display:inline-block;padding:2px 8px;border-radius:10px;background:#fff3cd;color:#6d4c00;"
+    "border:1px solid #e0b000;font-weight:600;font-size:0.9em;margin-bottom:6px"
+)
+_BUTTON = "margin-top:6px;padding:2px 10px;cursor:pointer;font-size:0.9em"
+# Clipboard API (a secure context: https or loopback); otherwise the text is selected for Ctrl+C.
+_COPY_SCRIPT = (
+    "(function(b){var t=b.getAttribute('data-text');"
+    "var box=b.parentNode.querySelector('details');if(box){box.open=true;}"
+    "function pick(){var c=b.parentNode.querySelector('code.lnnotebook-bolt11,code.lnnotebook-bolt12');"
+    "if(c){var r=document.createRange();r.selectNodeContents(c);var s=window.getSelection();"
+    "s.removeAllRanges();s.addRange(r);}b.textContent='Selected: press Ctrl+C';}"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(t).then("
+    "function(){b.textContent='Copied';setTimeout(function(){b.textContent=b.getAttribute('data-label');},"
+    "1500);},pick);}else{pick();}})(this)"
+)
 
 
 def qr_payload(bolt11: str) -> str:
@@ -101,6 +128,47 @@ def format_amount(amount_msat: int | None) -> str:
     return f"{sat:,} sat" if not msat else f"{sat:,}.{msat:03d}".rstrip("0") + " sat"
 
 
+def amount_hint(amount_msat: int | None) -> str | None:
+    """What is odd about an amount a person should know: more bitcoin than exists; else None."""
+    if amount_msat is not None and amount_msat > MAX_SUPPLY_MSAT:
+        return "more than the 21 million BTC that will ever exist: no one can pay this"
+    return None
+
+
+def is_sandbox_invoice(invoice: Invoice) -> bool:
+    """Whether an emulator of this process's sandbox signed the invoice (it is then not payable)."""
+    from lnnotebook.emulation.minting import is_sandbox_node  # stdlib and coincurve only
+
+    return is_sandbox_node(invoice.payee)
+
+
+def code_chip(text: str, title: str | None = None) -> str:
+    """``text`` as an inline code chip (escaped), with a tooltip when ``title`` is given."""
+    e = html.escape
+    tip = f' title="{e(title)}"' if title is not None else ""
+    return f'<code{tip} style="{CODE_STYLE}">{e(text)}</code>'
+
+
+def rows_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of (escaped name, HTML value) rows, zebra-striped with inline styles."""
+    e = html.escape
+    body = "".join(
+        f'<tr style="{_ZEBRA if index % 2 else ""}"><th style="{_CELL}white-space:nowrap;font-weight:600">'
+        f'{e(name)}</th><td style="{_CELL}">{value}</td></tr>'
+        for index, (name, value) in enumerate(rows)
+    )
+    return f'<table style="border-collapse:collapse;margin:0;border:none">{body}</table>'
+
+
+def copy_button(text: str, label: str) -> str:
+    """A button that copies ``text`` to the clipboard (class ``lnnotebook-copy``)."""
+    e = html.escape
+    return (
+        f'<button type="button" class="lnnotebook-copy" style="{_BUTTON}" data-text="{e(text)}" '
+        f'data-label="{e(label)}" onclick="{e(_COPY_SCRIPT)}">{e(label)}</button>'
+    )
+
+
 def error_html(message: str) -> str:
     """A short red message (class ``lnnotebook-error``), escaped."""
     return (
@@ -115,18 +183,18 @@ def invoice_html(invoice: Invoice, *, now: datetime | None = None, qr: bool = Tr
     if invoice.description is not None:
         description = e(invoice.description) if invoice.description else "<i>(empty)</i>"
     elif invoice.description_hash is not None:
-        description = (
-            f'<i>hash</i> <code title="{e(invoice.description_hash)}">'
-            + e(shorten(invoice.description_hash))
-            + "</code>"
-        )
+        description = "<i>hash</i> " + _code(invoice.description_hash)
     else:
         description = "<i>none</i>"
     expires_at = "" if invoice.expires_at is None else f" (until {invoice.expires_at:%Y-%m-%d %H:%M:%S} UTC)"
     left = time_left(invoice, now)
-    expired = invoice.is_expired(now)
+    expired = invoice.is_expired_at(now)
+    amount = f'<b class="lnnotebook-amount">{e(format_amount(invoice.amount_msat))}</b>'
+    hint = amount_hint(invoice.amount_msat)
+    if hint is not None:
+        amount += f'<br><span class="lnnotebook-amount-hint" style="color:{ERROR_COLOR}">{e(hint)}</span>'
     rows = [
-        ("Amount", f"<b>{e(format_amount(invoice.amount_msat))}</b>"),
+        ("Amount", amount),
         ("Network", e(f"{invoice.network} ({NETWORK_NAMES.get(invoice.network, 'unknown')})")),
         ("Description", description),
         ("Payee", _code(invoice.payee) if invoice.payee else "<i>not verified</i>"),
@@ -144,20 +212,30 @@ def invoice_html(invoice: Invoice, *, now: datetime | None = None, qr: bool = Tr
         rows.append(("Route hints", e(f"{len(invoice.route_hints)} ({hops} hop{'s' if hops != 1 else ''})")))
     if invoice.warnings:
         rows.append(("Warnings", "<br>".join(e(warning) for warning in invoice.warnings)))
-    table = "".join(
-        f'<tr><th style="{_CELL}white-space:nowrap">{e(name)}</th><td style="{_CELL}">{value}</td></tr>'
-        for name, value in rows
-    )
+    badge = ""
+    if is_sandbox_invoice(invoice):
+        badge = (
+            f'<div class="lnnotebook-sandbox" style="{_BADGE}">Sandbox: signed by a local emulator, '
+            "not payable on the Lightning network</div>"
+        )
+    return _card("lnnotebook-invoice", invoice.bolt11, "lnnotebook-bolt11", "Invoice", badge, rows, qr)
+
+
+def _card(css_class: str, text: str, text_class: str, noun: str, badge: str, rows: list, qr: bool) -> str:
+    """The card layout of invoices and offers: QR code, then the fields, the text and a copy button."""
+    e = html.escape
     details = (
-        '<details style="margin-top:4px"><summary>Invoice text</summary>'
-        f'<code class="lnnotebook-bolt11" style="word-break:break-all;white-space:normal">{e(invoice.bolt11)}'
-        "</code></details>"
+        f'<details style="margin-top:4px"><summary>{e(noun)} text</summary>'
+        f'<code class="{text_class}" style="{CODE_STYLE};display:block;word-break:break-all;'
+        f'white-space:normal">{e(text)}</code></details>'
     )
+    alt = "QR code of the Lightning invoice" if noun == "Invoice" else "QR code of the BOLT 12 offer"
     return (
-        '<div class="lnnotebook-invoice" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
-        + (qr_img(invoice.bolt11) if qr else "")
+        f'<div class="{css_class}" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;'
+        'max-width:100%">'
+        + (qr_img(text, alt=alt) if qr else "")
         + '<div style="flex:1 1 320px;min-width:260px;max-width:640px;overflow-wrap:anywhere">'
-        + f'<table style="border-collapse:collapse;margin:0">{table}</table>{details}</div></div>'
+        + f"{badge}{rows_table(rows)}{copy_button(text, f'Copy {noun.lower()}')}{details}</div></div>"
     )
 
 
@@ -166,9 +244,7 @@ def created_invoice_html(created: CreatedInvoice, *, now: datetime | None = None
     e = html.escape
     facts = [f"<b>{e(created.provider)}</b>", e(created.status)]
     if created.provider_id:
-        facts.append(
-            f'id <code title="{e(created.provider_id)}">{e(shorten(created.provider_id, 12, 4))}</code>'
-        )
+        facts.append("id " + code_chip(shorten(created.provider_id, 12, 4), title=created.provider_id))
     facts.append("fee " + (e(f"{created.fee_sat:,} sat") if created.fee_sat is not None else "not reported"))
     header = f'<div style="margin-bottom:6px">{" · ".join(facts)}</div>'
     body = ""
@@ -208,7 +284,7 @@ def offer_html(offer: Offer, *, now: datetime | None = None, qr: bool = True) ->
             "beyond year 9999" if offer.expires_at is None else f"{offer.expires_at:%Y-%m-%d %H:%M:%S} UTC"
         )
         left = time_left(offer, now) if offer.expires_at is not None else ""
-        style = _expired_style(offer.is_expired(now))
+        style = _expired_style(offer.is_expired_at(now))
         rows.append(
             ("Expires", e(until) + f'<br><span class="lnnotebook-time-left" style="{style}">{e(left)}</span>')
         )
@@ -226,21 +302,7 @@ def offer_html(offer: Offer, *, now: datetime | None = None, qr: bool = True) ->
     rows.append(("Offer id", _code(offer.offer_id) if offer.offer_id else "<i>none</i>"))
     if offer.warnings:
         rows.append(("Warnings", "<br>".join(e(warning) for warning in offer.warnings)))
-    table = "".join(
-        f'<tr><th style="{_CELL}white-space:nowrap">{e(name)}</th><td style="{_CELL}">{value}</td></tr>'
-        for name, value in rows
-    )
-    details = (
-        '<details style="margin-top:4px"><summary>Offer text</summary>'
-        f'<code class="lnnotebook-bolt12" style="word-break:break-all;white-space:normal">{e(offer.bolt12)}'
-        "</code></details>"
-    )
-    return (
-        '<div class="lnnotebook-offer" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
-        + (qr_img(offer.bolt12, alt="QR code of the BOLT 12 offer") if qr else "")
-        + '<div style="flex:1 1 320px;min-width:260px;max-width:640px;overflow-wrap:anywhere">'
-        + f'<table style="border-collapse:collapse;margin:0">{table}</table>{details}</div></div>'
-    )
+    return _card("lnnotebook-offer", offer.bolt12, "lnnotebook-bolt12", "Offer", "", rows, qr)
 
 
 def offer_amount_text(offer: Offer) -> str:
@@ -256,8 +318,7 @@ def offer_amount_text(offer: Offer) -> str:
 
 
 def _code(value: str) -> str:
-    e = html.escape
-    return f'<code title="{e(value)}">{e(shorten(value))}</code>'
+    return code_chip(shorten(value), title=value)
 
 
 def _expired_style(expired: bool) -> str:
@@ -265,9 +326,14 @@ def _expired_style(expired: bool) -> str:
 
 
 __all__ = [
+    "CODE_STYLE",
+    "amount_hint",
+    "code_chip",
+    "copy_button",
     "created_invoice_html",
     "error_html",
     "format_amount",
+    "is_sandbox_invoice",
     "format_duration",
     "invoice_html",
     "offer_amount_text",
@@ -275,6 +341,7 @@ __all__ = [
     "qr_data_uri",
     "qr_img",
     "qr_payload",
+    "rows_table",
     "shorten",
     "time_left",
 ]

@@ -34,19 +34,24 @@ from lnnotebook.schema import FRAMES, FrameSchema
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
 _DEFAULT_INDEX_LABEL = "row"
+RAW_COLUMN = "raw"  # the provider's answer in create_invoices/history frames
 
 
 class SchemaError(LnnotebookError, ValueError):
     """A CSV is not (exactly) the frame ``read_csv`` was asked for, or could be several."""
 
 
-def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True) -> Path:
+def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True, raw: bool = False) -> Path:
     """Write ``df`` to ``path`` atomically; returns the path.
 
-    The index comes first, as in ``DataFrame.to_csv``; an unnamed index is labelled ``row``.
+    The index comes first, as in ``DataFrame.to_csv``; an unnamed index is labelled ``row``. The
+    provider's answer (a ``raw`` column of JSON) is left out unless ``raw=True``: it is long, and it is
+    for debugging, not for a spreadsheet (``read_csv`` reads a file with or without it).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if not raw and RAW_COLUMN in df.columns:
+        df = df.drop(columns=RAW_COLUMN)
     frame = _for_csv(df, safe=safe)
     labels = [
         name if name is not None else (_DEFAULT_INDEX_LABEL if df.index.nlevels == 1 else f"level_{i}")

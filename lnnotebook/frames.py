@@ -99,6 +99,30 @@ class LightningAccessor:
         return hops_frame(self._series, **options)
 
 
+@pd.api.extensions.register_dataframe_accessor("ln")
+class LightningFrameAccessor:
+    """``df.ln.decode(column="bolt11", ...)`` and ``df.ln.hops(...)``: a frame's invoice column decoded,
+    the frame's index kept (the column is ``bolt11`` unless ``column=`` names another)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def _column(self, column: str) -> pd.Series:
+        if column not in self._frame.columns:
+            names = ", ".join(map(str, self._frame.columns[:12]))
+            raise KeyError(
+                f"the frame has no {column!r} column to decode (its columns: {names}); "
+                "pass column='...' to say which holds the invoices"
+            )
+        return self._frame[column]
+
+    def decode(self, column: str = "bolt11", **options: Any) -> pd.DataFrame:
+        return decode_frame(self._column(column).astype(object), **options)
+
+    def hops(self, column: str = "bolt11", **options: Any) -> pd.DataFrame:
+        return hops_frame(self._column(column).astype(object), **options)
+
+
 def _check_backend(dtype_backend: str) -> None:
     if dtype_backend not in ("numpy_nullable", "pyarrow"):
         raise ValueError(f"dtype_backend must be 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}")

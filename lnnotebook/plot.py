@@ -16,6 +16,9 @@ this session, the next free one. ``PROVIDER_COLORS`` may be edited to choose you
 Failures and missing values: providers whose attempts all failed keep their x position (so the charts
 line up with ``compare``) and show ``n/a``; failed attempts appear as crosses in ``amounts``; a
 provider that reports no receive fee shows ``n/a`` rather than a zero bar.
+
+Legends sit above each chart, outside the data, and list only what the chart draws (no "failed" entry
+without a failed attempt, no "min–max" without a whisker).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, Literal, cast
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -213,11 +217,12 @@ def _mark_missing(ax: Axes, x: float, text: str = MISSING_TEXT) -> None:
 
 def _bar_with_range(
     ax: Axes, x: float, values: pd.Series, center: str, width: float, color: str, hatch: str | None
-) -> bool:
-    """A bar at the mean or median of ``values`` with a min–max whisker; False if there are none."""
+) -> str:
+    """A bar at the mean or median of ``values`` with a min–max whisker: ``"range"`` when the whisker
+    was drawn, ``"bar"`` when only the bar, ``""`` when there are no values."""
     present = values.dropna().astype(float)
     if present.empty:
-        return False
+        return ""
     middle = float(present.mean() if center == "mean" else present.median())
     low, high = float(present.min()), float(present.max())
     ax.bar(
@@ -233,7 +238,28 @@ def _bar_with_range(
         ax.errorbar(
             x, middle, yerr=[[middle - low], [high - middle]], fmt="none", ecolor="0.2", capsize=3, lw=1
         )
-    return True
+        return "range"
+    return "bar"
+
+
+def _legend(ax: Axes, handles: list) -> None:
+    """The chart's key above its plotting area (never over data), only with the entries drawn."""
+    if not handles:
+        return
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=len(handles),
+        fontsize="small",
+        frameon=False,
+        borderaxespad=0.3,
+        handlelength=1.5,
+        columnspacing=1.0,
+    )
+
+
+_MIN_MAX = Line2D([], [], color="0.2", lw=1, label="min–max")
 
 
 def _fiat_metrics(df: pd.DataFrame, metrics: pd.DataFrame, unit: str, currency: str | None) -> tuple:
@@ -270,28 +296,30 @@ def _draw_fees(
     positions = _provider_axis(ax, providers)
     ok = metrics[~metrics["failed"].to_numpy(dtype=bool)]
     width = 0.38
+    drawn: set[str] = set()
     for x, name in zip(positions, providers):
         rows = ok[(ok["provider"] == name).to_numpy(dtype=bool)]
         color = provider_color(name)
         for offset, column, hatch in ((-width / 2, columns[0], None), (width / 2, columns[1], "///")):
             values = rows[column].dropna()
-            if not _bar_with_range(ax, x + offset, values, "mean", width, color, hatch):
+            shape = _bar_with_range(ax, x + offset, values, "mean", width, color, hatch)
+            if not shape:
                 _mark_missing(ax, x + offset)
-            elif (values == 0).all():
+                continue
+            drawn.update({column, shape})
+            if (values == 0).all():
                 _mark_missing(ax, x + offset, "0")  # a zero-height bar is invisible: say it is zero
     ax.set_ylabel(label)
-    ax.set_title("Fees: provider receive fee vs route-hint fee")
+    ax.set_title("Fees: provider receive fee vs route-hint fee", pad=24)
     _floor_at_zero(ax)
-    ax.legend(
-        handles=[
-            Patch(facecolor="0.45", edgecolor="0.45", label="receive fee (mean)"),
-            Patch(facecolor="none", edgecolor="0.45", hatch="///", label="route-hint fee (mean)"),
-            Line2D([], [], color="0.2", lw=1, label="min–max"),
-        ],
-        loc="upper left",
-        fontsize="small",
-        framealpha=0.8,
-    )
+    handles: list[Artist] = []
+    if columns[0] in drawn:
+        handles.append(Patch(facecolor="0.45", edgecolor="0.45", label="receive fee (mean)"))
+    if columns[1] in drawn:
+        handles.append(Patch(facecolor="none", edgecolor="0.45", hatch="///", label="route-hint fee (mean)"))
+    if "range" in drawn:
+        handles.append(_MIN_MAX)
+    _legend(ax, handles)
     return ax
 
 
@@ -300,22 +328,20 @@ def _draw_expiries(ax: Axes, metrics: pd.DataFrame, providers: Sequence[str]) ->
     usable = metrics[(~metrics["failed"] & metrics["decoded"]).to_numpy(dtype=bool)]
     longest = usable["expiry_s"].max() if usable["expiry_s"].notna().any() else 0
     unit, seconds = _time_unit(float(longest))
+    shapes = set()
     for x, name in zip(positions, providers):
         values = usable.loc[(usable["provider"] == name).to_numpy(dtype=bool), "expiry_s"].astype("Float64")
-        if not _bar_with_range(ax, x, values / seconds, "median", 0.6, provider_color(name), None):
+        shape = _bar_with_range(ax, x, values / seconds, "median", 0.6, provider_color(name), None)
+        shapes.add(shape)
+        if not shape:
             _mark_missing(ax, x)
     ax.set_ylabel(f"expiry ({unit})")
-    ax.set_title("Invoice expiry (decoded)")
+    ax.set_title("Invoice expiry (decoded)", pad=24)
     _floor_at_zero(ax)
-    ax.legend(
-        handles=[
-            Patch(facecolor="0.45", label="median"),
-            Line2D([], [], color="0.2", lw=1, label="min–max"),
-        ],
-        loc="upper left",
-        fontsize="small",
-        framealpha=0.8,
-    )
+    handles: list = [Patch(facecolor="0.45", label="median")] if shapes - {""} else []
+    if "range" in shapes:
+        handles.append(_MIN_MAX)
+    _legend(ax, handles)
     return ax
 
 
@@ -348,23 +374,24 @@ def _draw_amounts(
     elif positive.size:
         ax.set_ylim(0, positive.max() * 1.15)
     ax.set_ylabel(label)
-    ax.set_title("Invoice amounts")
-    ax.legend(
-        handles=[
-            Line2D([], [], ls="none", marker="o", color="0.45", label="created"),
-            Line2D([], [], ls="none", marker="x", color="0.45", markeredgewidth=1.5, label="failed"),
-        ],
-        loc="best",  # the points can be anywhere
-        fontsize="small",
-        framealpha=0.8,
-    )
+    ax.set_title("Invoice amounts", pad=24)
+    failed_any = bool(present["failed"].to_numpy(dtype=bool).any())
+    created_any = bool((~present["failed"].to_numpy(dtype=bool)).any())
+    handles = []
+    if created_any:
+        handles.append(Line2D([], [], ls="none", marker="o", color="0.45", label="created"))
+    if failed_any:
+        handles.append(
+            Line2D([], [], ls="none", marker="x", color="0.45", markeredgewidth=1.5, label="failed")
+        )
+    _legend(ax, handles)
     return ax
 
 
 def _floor_at_zero(ax: Axes) -> None:
-    """Bars start at 0; the headroom keeps the legend in the upper left clear of the tallest bar."""
+    """Bars start at 0, with a little headroom above the tallest whisker."""
     _, top = ax.get_ylim()
-    ax.set_ylim(0, top * 1.3 if top > 0 else 1)
+    ax.set_ylim(0, top * 1.1 if top > 0 else 1)
 
 
 def _count(number: int, noun: str) -> str:

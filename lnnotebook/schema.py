@@ -255,10 +255,20 @@ def decoded_renames(columns: Sequence[str] | Mapping[str, str]) -> dict[str, str
     return renames
 
 
+# Joined to a provider frame whose ``amount_sat`` is whole sats (Int64), the decoded amount in sat is
+# Int64 too, so the two compare as equals; a fractional-sat amount is missing there (``invoice_amount_msat``
+# holds it exactly).
+JOINED_DTYPES: dict[str, str] = {"amount_sat": "Int64"}
+
+
 def with_decoded(own: Mapping[str, str]) -> dict[str, str]:
     """``own`` columns followed by the joined ``decode_frame`` columns, renamed as ``decoded_renames``."""
     renames = decoded_renames(own)
-    decoded = {renames.get(name, name): dtype for name, dtype in INVOICE_COLUMNS.items() if name != "bolt11"}
+    decoded = {
+        renames.get(name, name): JOINED_DTYPES.get(name, dtype)
+        for name, dtype in INVOICE_COLUMNS.items()
+        if name != "bolt11"
+    }
     return {**own, **decoded}
 
 
@@ -268,13 +278,15 @@ class FrameSchema:
 
     ``index``: the named index levels the schema fixes (with dtypes), last in the index; ``free_levels``:
     how many levels come before them that the frame takes from its input (any name: ``row`` when it had
-    none); None means one or more.
+    none); None means one or more. ``optional``: columns a file may lack (``to_csv`` leaves ``raw`` out
+    unless asked).
     """
 
     name: str
     columns: Mapping[str, str]
     index: Mapping[str, str] = field(default_factory=dict)
     free_levels: int | None = 1
+    optional: frozenset[str] = frozenset()
 
     def dtypes(self) -> dict[str, str]:
         """Every column and fixed index level with its dtype."""
@@ -297,14 +309,16 @@ class FrameSchema:
         if width is None:
             return False
         rest = list(header[width:])
-        return len(rest) == len(set(rest)) and set(rest) == set(self.columns)
+        required = set(self.columns) - self.optional
+        return len(rest) == len(set(rest)) and required <= set(rest) <= set(self.columns)
 
 
+_RAW = frozenset({"raw"})  # the provider's answer: out of a CSV unless to_csv(raw=True)
 _FRAMES: dict[str, FrameSchema] = {
     "decode_frame": FrameSchema("decode_frame", INVOICE_COLUMNS),
     "hops_frame": FrameSchema("hops_frame", HOP_COLUMNS, index=HOP_INDEX, free_levels=None),
-    "create_invoices": FrameSchema("create_invoices", with_decoded(CREATED_COLUMNS)),
-    "history": FrameSchema("history", with_decoded(HISTORY_COLUMNS)),
+    "create_invoices": FrameSchema("create_invoices", with_decoded(CREATED_COLUMNS), optional=_RAW),
+    "history": FrameSchema("history", with_decoded(HISTORY_COLUMNS), optional=_RAW),
     "compare": FrameSchema("compare", COMPARE_COLUMNS, index=COMPARE_INDEX, free_levels=0),
     "invoice_metrics": FrameSchema("invoice_metrics", METRIC_COLUMNS),
     "refresh": FrameSchema("refresh", REFRESH_COLUMNS),
@@ -346,6 +360,7 @@ __all__ = [
     "HOP_COLUMNS",
     "HOP_INDEX",
     "INVOICE_COLUMNS",
+    "JOINED_DTYPES",
     "METRIC_COLUMNS",
     "REFRESH_COLUMNS",
     "STATUS_CHANGE_COLUMNS",

@@ -39,11 +39,12 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
+from lnnotebook.errors import LnnotebookError
 from lnnotebook.ledger import LedgerError, LedgerStore, default_ledger_path
 from lnnotebook.providers import provider_class
-from lnnotebook.providers.base import Provider, Recorder, whole_number
+from lnnotebook.providers.base import STATUSES, Provider, Recorder, whole_number
 from lnnotebook.providers.errors import ProviderError
-from lnnotebook.schema import CREATED_COLUMNS, CREATED_FIELDS, REFRESH_COLUMNS, decoded_renames
+from lnnotebook.schema import CREATED_COLUMNS, CREATED_FIELDS, JOINED_DTYPES, REFRESH_COLUMNS, decoded_renames
 
 # None: the default ledger; False: none; a path; a Ledger (or any Recorder).
 LedgerSpec: TypeAlias = LedgerStore | Recorder | str | os.PathLike | bool | None
@@ -156,7 +157,7 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
     try:
         invoice = client.create_invoice(amount_sat, memo, expiry)
     except (ProviderError, LedgerError) as exc:
-        row["elapsed_s"] = time.perf_counter() - started
+        row["elapsed_s"] = _seconds_since(started)
         created = getattr(exc, "invoice", None)  # SuspectInvoiceError, LedgerError: it exists, keep it
         if created is not None:
             row.update({name: getattr(created, name) for name in CREATED_FIELDS})
@@ -164,9 +165,14 @@ def _create_row(client: Provider, round_: int, amount_sat: Any, memo: Any, expir
             row.update(amount_sat=whole_number(amount_sat), memo=memo, expiry=whole_number(expiry))
         row.update(error=str(exc), error_type=type(exc).__name__)
         return row
-    row["elapsed_s"] = time.perf_counter() - started
+    row["elapsed_s"] = _seconds_since(started)
     row.update({name: getattr(invoice, name) for name in CREATED_FIELDS})
     return row
+
+
+def _seconds_since(started: float) -> float:
+    """Seconds to 0.1 ms: finer digits are timer noise (and would be float noise in a CSV)."""
+    return round(time.perf_counter() - started, 4)
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -186,6 +192,10 @@ def join_decoded(frame: pd.DataFrame) -> pd.DataFrame:
     present = frame["bolt11"].dropna()
     decoded = decode_frame(present.astype(object), errors="coerce")
     decoded = decoded.drop(columns=["bolt11"], errors="ignore")
+    msat = decoded["amount_msat"]
+    whole = (msat % 1000 == 0).fillna(False).to_numpy(dtype=bool)
+    # Whole sats as Int64, like the provider's amount_sat (JOINED_DTYPES); a fraction only in amount_msat.
+    decoded["amount_sat"] = (msat // 1000).where(whole, pd.NA).astype(JOINED_DTYPES["amount_sat"])
     decoded = decoded.rename(columns=decoded_renames(list(frame.columns)))
     return frame.join(decoded.reindex(frame.index))
 
@@ -234,13 +244,72 @@ def _store(ledger: LedgerSpec, what: str) -> LedgerStore:
     return source
 
 
+class FilterError(LnnotebookError, ValueError):
+    """A ``history()`` filter value that can match nothing (a misspelt provider or status, a date that
+    is not one); the message lists what is valid."""
+
+
+_FILTERS = ("provider", "status", "since", "until", "failures")
+
+
 def history(ledger: LedgerSpec = None, **filters: Any) -> pd.DataFrame:
     """Every invoice in the ledger with the decoded invoice columns joined.
 
-    Filters: ``provider``, ``status`` (a value or a list), ``since``, ``until`` (creation time),
-    ``failures`` (False to leave out failed attempts).
+    Filters: ``provider``, ``status`` (a value or a list), ``since``, ``until`` (creation time: a
+    datetime or ISO 8601 text, UTC when it has no offset), ``failures`` (False to leave out failed
+    attempts). A value that cannot match (a status not in ``pending, paid, expired, failed``, a provider
+    neither registered nor in the ledger, a date that does not parse) is a ``FilterError`` saying what
+    is valid, not an empty table.
     """
-    return join_decoded(_store(ledger, "history()").invoices(**filters))
+    store = _store(ledger, "history()")
+    check_filters(store, filters)
+    return join_decoded(store.invoices(**filters))
+
+
+def check_filters(store: LedgerStore, filters: Mapping[str, Any]) -> None:
+    """Raise ``FilterError`` for a ``history()`` filter that is unknown or can match nothing."""
+    unknown = sorted(set(filters) - set(_FILTERS))
+    if unknown:
+        raise FilterError(
+            f"history() has no filter {', '.join(unknown)}; the filters are {', '.join(_FILTERS)}"
+        )
+    status = filters.get("status")
+    for value in _values(status):
+        if value not in STATUSES:
+            hint = f" (did you mean {value.lower()!r}?)" if str(value).lower() in STATUSES else ""
+            raise FilterError(f"status {value!r} is not one of {', '.join(STATUSES)}{hint}")
+    wanted = _values(filters.get("provider"))
+    if wanted:
+        from lnnotebook.providers import provider_names
+
+        recorded = store._query("SELECT DISTINCT provider FROM invoices")["provider"].dropna().tolist()
+        known = list(dict.fromkeys([*recorded, *provider_names()]))
+        for value in wanted:
+            if value not in known:
+                raise FilterError(
+                    f"provider {value!r} is neither in the ledger nor registered; "
+                    f"in the ledger: {', '.join(map(str, recorded)) or 'none yet'}; "
+                    f"registered: {', '.join(provider_names())}"
+                )
+    for bound in ("since", "until"):
+        value = filters.get(bound)
+        if value is None:
+            continue
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            stamp = None
+        if stamp is None or stamp is pd.NaT:
+            raise FilterError(
+                f"{bound}={value!r} is not a date or time: give a datetime or ISO 8601 text, "
+                "e.g. '2026-11-23' or '2026-11-23T12:00+01:00' (UTC when it has no offset)"
+            )
+
+
+def _values(wanted: Any) -> list[Any]:
+    if wanted is None:
+        return []
+    return [wanted] if isinstance(wanted, str) else list(wanted)
 
 
 def refresh(
@@ -305,4 +374,14 @@ class _StatusAsker:
             client.close()
 
 
-__all__ = ["Ledger", "LedgerSpec", "connect", "create_invoices", "get_ledger", "history", "refresh"]
+__all__ = [
+    "FilterError",
+    "Ledger",
+    "LedgerSpec",
+    "check_filters",
+    "connect",
+    "create_invoices",
+    "get_ledger",
+    "history",
+    "refresh",
+]

@@ -4,7 +4,8 @@ Everything is derived from a seed, so the same seed gives the same invoices on a
 number of worker processes. Timestamps run up to a fixed date (``LATEST_TIMESTAMP``) rather than "now" for
 that reason.
 
-    python -m lnnotebook.synthetic --sample data/sample_invoices.txt [--spec tests/data/spec_vectors.json]
+    python -m lnnotebook.synthetic --sample lnnotebook/examples/sample_invoices.txt \
+        [--spec tests/data/spec_vectors.json]
 """
 
 from __future__ import annotations

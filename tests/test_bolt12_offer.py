@@ -72,8 +72,8 @@ def test_a_full_offer():
     assert decoded.description == "Kaffee ☕" and decoded.issuer == "bolt12.example shop"
     assert decoded.feature_bits == (9,) and str(decoded.features[0]) == "unknown_9"
     assert decoded.expires_at == datetime(2031, 5, 1, tzinfo=timezone.utc)
-    assert not decoded.is_expired(datetime(2031, 4, 30, tzinfo=timezone.utc))
-    assert decoded.is_expired(datetime(2031, 5, 2, tzinfo=timezone.utc))
+    assert not decoded.is_expired_at(datetime(2031, 4, 30, tzinfo=timezone.utc))
+    assert decoded.is_expired_at(datetime(2031, 5, 2, tzinfo=timezone.utc))
     (path,) = decoded.paths
     assert path.introduction_node_id == KEYS[1].hex() and path.introduction == KEYS[1].hex()
     assert path.path_key == KEYS[2].hex() and path.final_node_id == KEYS[4].hex()
@@ -307,9 +307,9 @@ def test_currency_that_is_not_iso_4217_is_kept_with_a_warning():
 
 def test_expiry_beyond_what_datetime_holds():
     decoded = ln.decode_offer(offer(absolute_expiry=2**64 - 1))
-    assert decoded.absolute_expiry == 2**64 - 1 and decoded.expires_at is None and not decoded.is_expired()
+    assert decoded.absolute_expiry == 2**64 - 1 and decoded.expires_at is None and not decoded.is_expired
     soon = ln.decode_offer(offer(absolute_expiry=int(datetime.now(timezone.utc).timestamp()) - 5))
-    assert soon.is_expired() and not soon.is_expired(soon.expires_at - timedelta(seconds=1))
+    assert soon.is_expired and not soon.is_expired_at(soon.expires_at - timedelta(seconds=1))
 
 
 def test_offer_is_frozen_and_hashable():

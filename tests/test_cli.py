@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -124,7 +125,7 @@ def test_demo_without_credentials_uses_the_sandbox_and_lnbits_when_installed(tmp
         assert "`make lnbits` installs a real LNbits server" in result.stdout
 
     # The sample file is decoded too: the one spec example current reader rules reject, by row.
-    sample = ROOT / "data" / "sample_invoices.txt"
+    sample = ROOT / "lnnotebook" / "examples" / "sample_invoices.txt"
     lines = [line for line in sample.read_text().splitlines() if line.strip() and not line.startswith("#")]
     assert f"decoded {len(lines) - 1} of {len(lines)} invoices" in result.stdout
     assert "row 13 rejected: FieldLengthError: field 'p' has 51 groups" in result.stdout
@@ -190,13 +191,28 @@ def test_decode_command_prints_fields_and_reports_errors() -> None:
     bad = SPEC["invalid"][1]["invoice"]
     result = run_cli("decode", good, bad)
     assert result.returncode == 1
-    assert "amount_msat: 250000000" in result.stdout
+    assert "amount: 250,000 sat" in result.stdout
     assert "description: 1 cup coffee" in result.stdout
-    assert "ChecksumError" in result.stderr
+    assert "expiry: 1 min, until 2017-06-01 10:58:38 UTC: expired" in result.stdout
+    assert "features: var_onion_optin, payment_secret" in result.stdout
+    for python_repr in ("Feature(", "fallback_addresses: ()", "Hop(", "datetime."):
+        assert python_repr not in result.stdout
+    assert "ChecksumError" in result.stderr and bad[:24] in result.stderr  # which one failed
 
     from_stdin = run_cli("decode", stdin=good.upper() + "\n")
     assert from_stdin.returncode == 0
-    assert "network: bc" in from_stdin.stdout
+    assert "network: bc (mainnet)" in from_stdin.stdout
+
+
+def test_decode_command_json_is_for_programs() -> None:
+    hinted = next(vector["invoice"] for vector in SPEC["valid"] if "route" in json.dumps(vector).lower())
+    result = run_cli("decode", "--json", SPEC["valid"][1]["invoice"], hinted)
+    assert result.returncode == 0, result.stderr
+    first, second = json.loads(result.stdout)
+    assert first["amount_msat"] == 250_000_000 and first["amount_sat"] == 250_000
+    assert first["created_at"] == "2017-06-01T10:57:38+00:00" and first["is_expired"] is True
+    assert first["features"][0] == {"bit": 8, "name": "var_onion_optin"} and first["fallback_addresses"] == []
+    assert all(isinstance(route, list) for route in second["route_hints"])
 
 
 def test_import_stays_light() -> None:
@@ -238,6 +254,18 @@ def test_history_and_export_commands_read_the_ledger(tmp_path: Path) -> None:
 
     only = run_cli("history", "--provider", "barkd", env=env)
     assert only.returncode == 0 and "barkd" in only.stdout and "lnpay" not in only.stdout
+    assert "created (UTC)" in only.stdout and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", only.stdout)
+    assert "+00:00" not in only.stdout and "." not in only.stdout.splitlines()[1].split("barkd")[1][:40]
+
+    last = run_cli("history", "--limit", "2", env=env)
+    assert last.returncode == 0, last.stderr
+    rows = [line for line in last.stdout.splitlines()[1:] if line.strip() and not line.startswith("(")]
+    assert len(rows) == 2 and "(the last 2 of 4 invoices; --limit shows more)" in last.stdout
+    assert run_cli("history", "--limit", "0", env=env).returncode == 2
+
+    misspelt = run_cli("history", "--status", "Paid", env=env)
+    assert misspelt.returncode == 2 and "status 'Paid' is not one of" in misspelt.stderr
+    assert "did you mean 'paid'" in misspelt.stderr and "Traceback" not in misspelt.stderr
 
     out = tmp_path / "export.csv"
     exported = run_cli("export", str(out), "--no-failures", env=env)

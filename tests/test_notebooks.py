@@ -1,9 +1,10 @@
 """Every notebook in notebooks/ runs top to bottom in a real IPython kernel (nbclient + ipykernel).
 
-Each notebook runs in a copy of the repository layout in a temp folder (``notebooks/*.ipynb`` and
-``data/sample_invoices.txt``), with the kernel's working folder ``notebooks/`` as under JupyterLab, so
-what a notebook writes (``data/out/``) stays out of the repository. The kernel gets ``LNNOTEBOOK_HOME`` in
-a temp folder (its ledger) and no ``LNNOTEBOOK_*`` credentials: notebooks use the sandbox.
+Each notebook is copied ALONE into an empty temp folder and runs there, that folder being the kernel's
+working folder, as for someone who downloaded just that notebook: what it reads comes from the installed
+package (``ln.sample_invoices()``, the example exports), and what it writes goes to that folder (and
+only the files ``WRITES`` lists). The kernel gets ``LNNOTEBOOK_HOME`` in a temp folder (its ledger) and
+no ``LNNOTEBOOK_*`` credentials: notebooks use the sandbox.
 
 A cell that raises fails the test with the cell and the traceback. Beyond that, the outputs are checked:
 the rendered DataFrames, the charts (PNG images), the rich invoice display with its QR code, widgets.
@@ -77,12 +78,15 @@ def test_committed_notebook_has_no_outputs(source: Path) -> None:
             assert not cell.outputs and cell.execution_count is None, f"{source.name}: clear the outputs"
 
 
-def workspace(tmp_path: Path) -> Path:
-    """A copy of the repository layout the notebooks use; returns its notebooks/ folder."""
-    (tmp_path / "data").mkdir(parents=True)
-    shutil.copy2(ROOT / "data" / "sample_invoices.txt", tmp_path / "data")
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    return tmp_path / "notebooks"
+def alone(source: Path, folder: Path) -> Path:
+    """``source`` copied alone into the new, empty ``folder``; returns the copy."""
+    folder.mkdir(parents=True)
+    shutil.copy2(source, folder)
+    return folder / source.name
+
+
+# What each notebook writes into its working folder (nothing else may appear there).
+WRITES = {"03_compare_and_export": ["notebook_hops.csv", "notebook_invoices.csv"]}
 
 
 def kernel_env(home: Path) -> dict[str, str]:
@@ -213,9 +217,11 @@ def check_create_invoices(notebook: Any, probe: dict[str, Any]) -> None:
 
 def check_compare_and_export(notebook: Any, probe: dict[str, Any]) -> None:
     table = data_of(notebook, "table = ln.compare(frame)", "text/html")
+    assert 'class="lnnotebook-comparison"' in table
     for provider in ("barkd", "tazapay", "lnpay", "lnpay-legacy"):
-        assert f"<th>{provider}</th>" in table
-    assert "route_fee_ppm_median" in table
+        assert f">{provider}</th>" in table
+    assert "route_fee_ppm_median" in table and "90,666.7" in table  # formatted, not 90666.666667
+    assert "90666.666667" not in table
     data_of(notebook, "fig = ln.plot.dashboard(frame)", "image/png")
     data_of(notebook, "fig, (small, large) = plt.subplots", "image/png")
     in_file = "".join(o.get("text", "") for o in outputs(notebook, cell_index(notebook, "memos_in_file = [")))
@@ -227,6 +233,7 @@ def check_compare_and_export(notebook: Any, probe: dict[str, Any]) -> None:
 
 def check_invoice_form(notebook: Any, probe: dict[str, Any]) -> None:
     data_of(notebook, "ln.widgets.invoice_form(sb)", "application/vnd.jupyter.widget-view+json")
+    data_of(notebook, "ln.widgets.decoder()", "application/vnd.jupyter.widget-view+json")
     assert probe["sandboxes"] == 1
 
 
@@ -257,10 +264,10 @@ CHECKS = {
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_top_to_bottom(source: Path, tmp_path: Path) -> None:
-    notebooks = workspace(tmp_path / "repo")
+def test_notebook_runs_top_to_bottom_alone_in_an_empty_folder(source: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "alone"
     home = tmp_path / "home"
-    notebook, probe = run_notebook(notebooks / source.name, home)
+    notebook, probe = run_notebook(alone(source, folder), home)
 
     for output in outputs(notebook):
         assert output.output_type != "error"
@@ -273,21 +280,16 @@ def test_notebook_runs_top_to_bottom(source: Path, tmp_path: Path) -> None:
     # Notebooks that create invoices record them in the kernel's LNNOTEBOOK_HOME, not anywhere else.
     if probe["sandboxes"]:
         assert (home / "ledger.sqlite").exists()
-
-
-def test_node_invoices_notebook_runs_alone_in_an_empty_folder(tmp_path: Path) -> None:
-    """It reads the example exports from the package, not from the repository."""
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    shutil.copy2(ROOT / "notebooks" / "05_node_invoices.ipynb", alone)
-    notebook, probe = run_notebook(alone / "05_node_invoices.ipynb", tmp_path / "home")
-    check_node_invoices(notebook, probe)
-    assert sorted(path.name for path in alone.iterdir()) == ["05_node_invoices.ipynb"]
+    # Outputs go to the working folder, and only the expected ones; nothing lands beside it.
+    written = sorted(path.name for path in folder.iterdir() if path.name != ".ipynb_checkpoints")
+    assert written == sorted([source.name, *WRITES.get(source.stem, [])]), written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["alone", "home"]
 
 
 def test_secret_scan_catches_a_leak(tmp_path: Path) -> None:
     """The scan itself: a notebook printing part of a token, or a Basic-auth blob, is caught."""
-    notebooks = workspace(tmp_path / "repo")
+    notebooks = tmp_path / "empty"
+    notebooks.mkdir()
     leaks = [
         "print(sb.credentials('barkd')['token'][:16] + '...')",
         "import base64\n"

@@ -256,3 +256,21 @@ def test_matplotlib_is_imported_only_for_plotting():
         "assert ln.plot is sys.modules['lnnotebook.plot']\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_legends_sit_outside_the_data_and_list_only_what_is_drawn(frames):
+    two, six = frames
+    for frame in (two, six):
+        fig = plot.dashboard(frame)
+        renderer = fig._get_renderer()  # a detached figure has a base canvas; this lays it out
+        fig.draw(renderer)
+        for ax in fig.axes:
+            legend, plotting_area = ax.get_legend(), ax.get_window_extent(renderer)
+            assert legend.get_window_extent(renderer).y0 >= plotting_area.y1 - 1, ax.get_title()
+    ok = two[two["error"].isna()]
+    fig = plot.dashboard(ok)
+    assert legend_texts(fig.axes[2].get_legend()) == ["created"], "no 'failed' entry without failures"
+    same = ok.groupby("provider").head(1)  # one invoice each: no min–max whisker is drawn
+    fig = plot.dashboard(same)
+    assert "min–max" not in legend_texts(fig.axes[1].get_legend())
+    assert legend_texts(plot.amounts(two[two["error"].notna()]).get_legend()) == ["failed"]

@@ -220,7 +220,7 @@ def test_an_invoice_left_to_expire_reads_expired_and_cannot_be_paid(lnbits, rece
             break
         time.sleep(0.25)
     assert seen[-1] == "expired", f"statuses seen in {EXPIRY_WAIT_S:g} s: {seen}"
-    assert decoded.is_expired()
+    assert decoded.is_expired
     details = _server_status(lnbits, receiver, invoice.provider_id)
     assert details["status"] == "failed" and "expired" in details["details"]["labels"]
     # LNbits quirk: paying an expired internal invoice answers 201, with the receiver's failed record.

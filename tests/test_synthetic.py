@@ -23,7 +23,7 @@ from lnnotebook.synthetic import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "tests" / "data" / "spec_vectors.json"
-SAMPLE_PATH = ROOT / "data" / "sample_invoices.txt"
+SAMPLE_PATH = ROOT / "lnnotebook" / "examples" / "sample_invoices.txt"
 SEGWIT_HRPS = {"bc": "bc", "tb": "tb", "tbs": "tb", "bcrt": "bcrt"}
 
 

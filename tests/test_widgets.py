@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import lnnotebook as ln  # noqa: E402
-from lnnotebook import widgets  # noqa: E402
+from lnnotebook import display, widgets  # noqa: E402
 from lnnotebook.providers.base import CreatedInvoice  # noqa: E402
 
 HOSTILE = "<script>alert(1)</script>"
@@ -69,22 +69,76 @@ def test_bad_amount_is_a_short_red_message(sb):
     form.amount.value = 0
     form.create_button.click()
     assert red_error(form.result.value) and not shows_qr(form.result.value)
-    assert form.error.startswith("barkd: amount_sat must be between 1 and")
+    assert form.error == "amount must be between 1 and 2,100,000,000,000,000 sat; 0 is not"
     assert "\n" not in form.error and form.invoice is None and not form.create_button.disabled
     form.close()
     assert "running" in repr(sb)  # a sandbox passed in is left running
 
 
+@pytest.mark.parametrize("typed", ["1.5", "1,5", "0.5", "21000.0", "1e3", "-5", "12 sat", "1,00"])
+def test_amount_field_never_changes_the_number_typed(sb, typed):
+    form = ln.widgets.invoice_form(sb)
+    form.provider.value = "lnpay"
+    form.amount.value = typed
+    assert red_error(form.amount_hint.value), "said while typing, before any click"
+    form.create_button.click()
+    assert form.invoice is None and red_error(form.result.value) and not shows_qr(form.result.value)
+    assert form.error.startswith("amount must be a whole number of sat"), form.error
+    if "." in typed:
+        assert "has a fraction" in form.error
+    assert sb.minted("lnpay") == 0, "nothing was sent"
+
+
+@pytest.mark.parametrize(
+    ("typed", "sat"),
+    [("21000", 21_000), ("21,000", 21_000), (" 2 100 000 ", 2_100_000), ("1_000", 1_000), (4242, 4242)],
+)
+def test_amount_field_takes_digits_with_thousands_separators(sb, typed, sat):
+    form = ln.widgets.invoice_form(sb)
+    form.provider.value = "lnpay"
+    form.amount.value = typed
+    assert f"{sat:,} sat" in form.amount_hint.value
+    form.create_button.click()
+    assert form.error is None and form.invoice.amount_sat == sat
+    assert widgets.parse_amount(typed) == sat
+
+
+def test_expiry_is_disabled_for_a_provider_whose_client_cannot_take_it(sb):
+    form = ln.widgets.invoice_form(sb)
+    form.provider.value = "barkd"
+    assert type(form._pool.client("barkd")).supports_expiry is False
+    assert form.expiry.disabled and "cannot set an expiry" in form.expiry_hint.value
+    form.provider.value = "lnpay"
+    assert not form.expiry.disabled and form.expiry_hint.value == ""
+    form.provider.value = "barkd"
+    form.expiry.value = "60"  # a disabled field is not sent
+    form.create_button.click()
+    assert form.error is None and form.invoice is not None
+
+
+def test_a_provider_without_expiry_is_told_by_its_class_not_its_name(sb):
+    from lnnotebook.providers import provider_class, register_provider, unregister_provider
+
+    no_expiry = type("NoExpiryLnpay", (provider_class("lnpay"),), {"supports_expiry": False})
+    register_provider("no-expiry", no_expiry)
+    try:
+        form = ln.widgets.invoice_form(["lnpay", "no-expiry"])  # by name: not connected yet
+        form.provider.value = "no-expiry"
+        assert form.expiry.disabled
+        form.provider.value = "lnpay"
+        assert not form.expiry.disabled
+    finally:
+        unregister_provider("no-expiry")
+
+
 def test_bad_expiry_text_and_provider_rejections(sb):
     form = ln.widgets.invoice_form(sb)
+    form.provider.value = "lnpay"  # barkd, the first, takes no expiry: its field is disabled
     form.expiry.value = "ten minutes"
     form.create_button.click()
     assert (
         form.error == "expiry must be a whole number of seconds, or empty for the default; got 'ten minutes'"
     )
-    form.provider.value, form.expiry.value = "barkd", "60"
-    form.create_button.click()
-    assert form.error == "barkd: the create endpoint has no expiry field; leave expiry=None"
     assert red_error(form.result.value)
 
 
@@ -199,17 +253,69 @@ def test_decoder_with_valid_and_invalid_lines(sb):
     box.text.value = pasted
     box.decode_button.click()
     frame = box.frame
-    assert len(frame) == 5 and not box.decode_button.disabled
-    assert list(frame["error"].isna()) == [True, True, False, False, False]
+    # Words that do not look like invoices are left out, and said so; the damaged invoice is a row.
+    assert len(frame) == 3 and not box.decode_button.disabled
+    assert box.candidates[2].startswith("'") and box.candidates[1].startswith("lightning:")
+    assert list(frame["error"].isna()) == [True, True, False]
     assert list(frame["amount_sat"][:2]) == [1_500, 700]
-    assert frame.loc[3, "error_type"] == "ChecksumError"
-    assert "5 invoices: 2 decoded, 3 with an error" in box.summary.value and red_error(box.summary.value)
-    assert "<script" not in box.invoices.value and "&lt;script&gt;" in box.invoices.value
+    assert frame.loc[2, "error_type"] == "ChecksumError"
+    assert "3 invoices: 2 decoded, 1 with an error" in box.summary.value
+    assert "Left out 2 word(s)" in box.summary.value and "not-an-invoice" in box.summary.value
+    assert "<script" not in box.summary.value + box.invoices.value
+    assert "&lt;script&gt;" in box.invoices.value  # the memo, escaped
+    table = box.invoices.value
+    assert 'class="lnnotebook-summary-table"' in table and "1,500 sat" in table and "700 sat" in table
+    assert "ChecksumError: the bech32 checksum does not match" in table and red_error(table)
+    assert html.escape(made.bolt11[:14]) in table  # the failed row's pasted text, shortened
     hops = box.hops_frame
     decoded = ln.decode(made.bolt11)
     assert list(hops.loc[0, "pubkey"]) == [hop.pubkey for route in decoded.route_hints for hop in route]
     assert decoded.route_hints[0][0].short_channel_id in box.hops.value
-    assert hops.xs(2, level="invoice")["error_type"].tolist() == ["FormatError"]
+    assert hops.xs(2, level="invoice")["error_type"].tolist() == ["ChecksumError"]
+
+
+def test_decoder_with_one_invoice_shows_its_card(sb):
+    made = sb.connect("lnpay").create_invoice(21_000, "one coffee")
+    box = ln.widgets.decoder()
+    box.text.value = f'  "{made.bolt11}"\n'
+    box.decode_button.click()
+    card = box.invoices.value
+    same = display.invoice_html(ln.decode(made.bolt11))  # the card ln.decode shows (up to the clock)
+    assert card.split("lnnotebook-time-left")[0] == same.split("lnnotebook-time-left")[0]
+    assert 'class="lnnotebook-invoice"' in card and shows_qr(card) and "21,000 sat" in card
+    assert 'class="lnnotebook-sandbox"' in card and 'class="lnnotebook-copy"' in card
+    assert "<table" in card and "0 rows" not in card + box.hops.value
+    assert "1 invoice decoded" in box.summary.value and len(box.frame) == 1
+
+
+def test_decoder_with_junk_shows_the_text_and_its_error():
+    box = ln.widgets.decoder()
+    box.text.value = "hello world, this is not an invoice"
+    box.decode_button.click()
+    assert len(box.frame) == 1 and box.candidates == ["hello world, this is not an invoice"]
+    shown = box.invoices.value
+    assert "hello world, this is not an invoice" in shown and red_error(shown)
+    assert "FormatError: no &#x27;1&#x27; separator" in shown
+    assert "Nothing in it looks like an invoice" in box.summary.value
+    assert box.hops.value == ""
+
+
+def test_decoder_amount_beyond_all_bitcoin_says_so():
+    from lnnotebook.bolt11 import encode_invoice
+
+    huge = encode_invoice(
+        private_key="11" * 32,
+        payment_hash="ab" * 32,
+        payment_secret="cd" * 32,
+        description="too much",
+        amount_msat=10**19,  # beyond int64 msat too: the frame leaves it missing, the widget shows it
+    )
+    assert "21 million BTC" in display.invoice_html(ln.decode(huge))
+    assert "21 million BTC" not in display.invoice_html(ln.decode(ln.sample_invoices()[1]))
+    box = ln.widgets.decoder()
+    box.text.value = f"{huge} {huge}"
+    box.decode_button.click()
+    assert "10,000,000,000,000,000 sat" in box.invoices.value and "21 million BTC" in box.invoices.value
 
 
 def test_decoder_with_nothing_pasted():
@@ -220,7 +326,28 @@ def test_decoder_with_nothing_pasted():
 
 
 def test_split_invoices():
-    assert widgets.split_invoices("a b\nc,d ;'e'\n# x y\n\"f\"") == ["a", "b", "c", "d", "e", "f"]
+    long = "x" * 40
+    text = f"pay lnbc1abc, LNTB1DEF;'lnbcrt1q'\n# lnbc1comment\n\"lightning:lnbc1z\" thanks {long}"
+    assert widgets.split_invoices(text) == ["lnbc1abc", "LNTB1DEF", "'lnbcrt1q'", '"lightning:lnbc1z"', long]
+    found = widgets.find_invoices(text)
+    assert found.ignored == ["pay", "thanks"] and not found.looked_like_none
+    assert widgets.find_invoices("a b, c").candidates == ["a b, c"]
+    assert widgets.find_invoices("  \n# only\n").candidates == []
+
+
+def test_what_the_decoder_accepts_ln_decode_accepts():
+    """Every candidate is passed as pasted, so the widget and ln.decode agree by construction."""
+    spec = ln.sample_invoices()[1]
+    for pasted in (
+        f'"{spec}"',
+        f"'{spec}'",
+        f"`{spec}`",
+        f"\u201c{spec}\u201d",
+        f"lightning:{spec.upper()}",
+        f"bitcoin:bc1qexample?amount=0.001&lightning={spec}",
+    ):
+        (candidate,) = widgets.split_invoices(f"  {pasted},\n")
+        assert candidate == pasted and ln.decode(candidate).bolt11 == spec
 
 
 # --- dashboard -------------------------------------------------------------------------------------
@@ -270,12 +397,22 @@ def test_dashboard_end_to_end_with_two_providers(sb, monkeypatch):
 
 def test_dashboard_failures_are_counted_and_shown(sb):
     board = ln.widgets.dashboard([sb.connect("barkd"), sb.connect("lnpay")])
-    board.amount.value = 0
+    board.amount.value = "1.5"  # refused before anything is sent
+    board.create_button.click()
+    assert board.frame is None and "has a fraction" in board.message.value and red_error(board.message.value)
+    board.amount.value = "2,000"
+    board.memo.value = "batch memo"
     board.repeat.value = 2
+    sb.inject("barkd", "401", times=2)
+    sb.inject("lnpay", "401", times=2)
     board.create_button.click()
     assert (board.table["failures"] == 2).all() and (board.table["invoices"] == 0).all()
-    assert red_error(board.message.value) and "barkd: amount_sat must be between" in board.message.value
+    assert red_error(board.message.value) and "barkd:" in board.message.value
     assert board.progress.bar_style == "warning" and len(board.output.outputs) == 2
+    board.repeat.value = 1
+    board.create_button.click()
+    assert (board.frame["memo"].dropna() == "batch memo").all() and board.frame["error"].isna().sum() == 2
+    assert "Ctrl-click" in board.providers_hint.value
 
 
 def test_dashboard_with_its_own_sandbox_and_no_selection():

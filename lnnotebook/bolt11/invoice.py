@@ -81,7 +81,13 @@ class Invoice:
     def feature_bits(self) -> tuple[int, ...]:
         return tuple(feature.bit for feature in self.features)
 
-    def is_expired(self, now: datetime | None = None) -> bool:
+    @property
+    def is_expired(self) -> bool:
+        """Whether the invoice has expired by the clock now (``is_expired_at`` for another time)."""
+        return self.is_expired_at()
+
+    def is_expired_at(self, now: datetime | None = None) -> bool:
+        """Whether the invoice has expired at ``now`` (default: the clock); never, beyond year 9999."""
         if self.expires_at is None:
             return False
         return (now or datetime.now(timezone.utc)) >= self.expires_at

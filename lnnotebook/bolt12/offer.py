@@ -14,7 +14,8 @@ Spec decisions (BOLT #12 as in the project's copy, tests/data/bolt12/):
   hops, an empty ``offer_chains`` or ``offer_paths``. Invalid UTF-8 text fields also fail in strict
   mode; ``strict=False`` replaces the undecodable bytes and warns.
 * Expiry is not checked while decoding (the result would depend on the clock): see
-  ``Offer.is_expired``. Chains are not checked against what some node supports: ``networks`` names them.
+  ``Offer.is_expired`` (``is_expired_at(now)``). Chains are not checked against what some node supports:
+  ``networks`` names them.
 * A currency that is not three upper-case letters is kept as written, with a warning (ISO 4217 codes
   are; the spec has no reader rule for it).
 """
@@ -167,7 +168,12 @@ class Offer:
     def quantity_unlimited(self) -> bool:
         return self.quantity_max == 0
 
-    def is_expired(self, now: datetime | None = None) -> bool:
+    @property
+    def is_expired(self) -> bool:
+        """Whether the offer has expired by the clock now (``is_expired_at`` for another time)."""
+        return self.is_expired_at()
+
+    def is_expired_at(self, now: datetime | None = None) -> bool:
         """Whether ``now`` (default: the clock) is past ``offer_absolute_expiry``."""
         if self.absolute_expiry is None:
             return False

@@ -16,6 +16,15 @@ from typing import Any
 
 from coincurve import PrivateKey
 
+# Node keys of every emulator made in this process: an invoice they sign is a sandbox invoice, and its card
+# says so (``lnnotebook.display``), whatever network its prefix names.
+_SANDBOX_NODES: set[str] = set()
+
+
+def is_sandbox_node(pubkey: str | None) -> bool:
+    """Whether ``pubkey`` is the node key of an emulator made in this process."""
+    return pubkey is not None and pubkey in _SANDBOX_NODES
+
 
 @dataclass(frozen=True)
 class Signed:
@@ -37,6 +46,7 @@ class Mint:
         self._rng_lock = threading.Lock()
         self.node_key = hashlib.sha256(f"{seed}:{name}:node".encode()).hexdigest()
         self.node_pubkey = PrivateKey(bytes.fromhex(self.node_key)).public_key.format().hex()
+        _SANDBOX_NODES.add(self.node_pubkey)
         self._lsp_pubkeys = [
             PrivateKey(hashlib.sha256(f"{seed}:{name}:peer{i}".encode()).digest()).public_key.format().hex()
             for i in range(3)

@@ -104,7 +104,7 @@ class BarkdProvider(Provider):
         if state == AWAITING_PAYMENT:
             invoice = self._field(body, "invoice", str, action)
             try:
-                if decode(invoice).is_expired():
+                if decode(invoice).is_expired:
                     return "expired"
             except InvoiceError:
                 pass  # an undecodable invoice cannot tell us its expiry; the state says pending
