@@ -70,7 +70,11 @@ _Origin = tuple[str, str, int | None]
 
 def _origin(url: str) -> _Origin:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}[parts.scheme]
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or {"http": 80, "https": 443}[parts.scheme],
+    )
 
 
 def _path(url: str) -> str:
@@ -156,7 +160,9 @@ class LnurlProvider(Provider):
             self._transports[key] = transport
             return transport
 
-    def _get(self, url: str, action: str, *, params: Mapping[str, Any] | None = None, mints: bool = False) -> Any:
+    def _get(
+        self, url: str, action: str, *, params: Mapping[str, Any] | None = None, mints: bool = False
+    ) -> Any:
         """GET ``url`` (an LNURL step); the decoded body, or the error the service's answer means."""
         transport = self._transport_for(url, mints=mints)
         if transport is self.transport:
@@ -200,7 +206,11 @@ class LnurlProvider(Provider):
         self._ensure_open()
         with self._lock:
             cached = self._cached
-        if cached is not None and not fresh and time.monotonic() - cached.fetched_at < self.config["cache_seconds"]:
+        if (
+            cached is not None
+            and not fresh
+            and time.monotonic() - cached.fetched_at < self.config["cache_seconds"]
+        ):
             return cached
         action = "fetch payRequest"
         body = self._get(self.url, action)
@@ -346,8 +356,8 @@ class LnurlProvider(Provider):
         if decoded.amount_msat != amount_sat * 1000:
             found = "no amount" if decoded.amount_msat is None else f"{decoded.amount_msat} msat"
             raise self._suspect(
-                f"{self.target.label} returned an invoice for {found}, not the {amount_sat * 1000} msat asked "
-                "(LUD-06)",
+                f"{self.target.label} returned an invoice for {found}, not the {amount_sat * 1000} msat "
+                "asked (LUD-06)",
                 field="pr",
                 **record,
             )
@@ -392,7 +402,9 @@ class LnurlProvider(Provider):
                 field="pr",
             ) from None
 
-    def _check_preimage(self, preimage: str | None, invoice: Invoice | None, expected: str | None, action: str) -> None:
+    def _check_preimage(
+        self, preimage: str | None, invoice: Invoice | None, expected: str | None, action: str
+    ) -> None:
         """LUD-21: a settled invoice's preimage hashes to its payment hash (when both are known)."""
         payment_hash = invoice.payment_hash if invoice is not None else expected
         if preimage is None or payment_hash is None:

@@ -121,7 +121,10 @@ class LnurlEmulator(Emulator):
         return reply(status, {"status": ERROR_STATUS, "reason": message})
 
     def metadata(self, account: Account) -> str:
-        entries: list[list[str]] = [[TEXT_PLAIN, account.description], [IDENTIFIER, self.address(account.name)]]
+        entries: list[list[str]] = [
+            [TEXT_PLAIN, account.description],
+            [IDENTIFIER, self.address(account.name)],
+        ]
         if account.long_description:
             entries.append([LONG_DESC, account.long_description])
         if account.image:
@@ -210,7 +213,9 @@ class LnurlEmulator(Emulator):
                 "url": f"{origin}/orders/{invoice.provider_id}",
             }
         if account.verify:
-            answer["verify"] = origin + VERIFY_PATH.format(name=account.name, payment_hash=invoice.payment_hash)
+            answer["verify"] = origin + VERIFY_PATH.format(
+                name=account.name, payment_hash=invoice.payment_hash
+            )
         return answer
 
     def verify(self, request: Request, name: str, payment_hash: str) -> Response:

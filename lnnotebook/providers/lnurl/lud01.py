@@ -73,7 +73,9 @@ def url_problem(url: str, *, allow_insecure: bool = False, allow_loopback: bool 
     if is_loopback(host) and not allow_loopback:
         return f"{url!r} points at a loopback host, but the service is not on one"
     if parts.scheme == "http" and not (is_onion(host) or is_loopback(host) or allow_insecure):
-        return f"{url!r} is plain http:// to {host!r}; LNURL allows https://, or http:// only for .onion hosts"
+        return (
+            f"{url!r} is plain http:// to {host!r}; LNURL allows https://, or http:// only for .onion hosts"
+        )
     return None
 
 

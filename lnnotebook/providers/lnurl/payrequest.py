@@ -109,9 +109,7 @@ def service_refusal(body: Any, action: str, where: str) -> ProviderError | None:
     reason = body.get("reason")
     reason = reason if isinstance(reason, str) and reason.strip() else "(no reason given)"
     cls = NotFoundError if NOT_FOUND_REASON.lower() in reason.lower() else InvalidRequestError
-    return cls(
-        f"{action}: {where} refused: {reason[:300]}", provider=NAME, provider_message=reason[:300]
-    )
+    return cls(f"{action}: {where} refused: {reason[:300]}", provider=NAME, provider_message=reason[:300])
 
 
 def _bad(action: str, where: str, key: str, problem: str) -> UnexpectedResponseError:
