@@ -31,6 +31,7 @@ from lnnotebook.providers.lnurl.wire import (
     COMMENT_PARAM,
     ERROR_STATUS,
     IDENTIFIER,
+    IMAGE_TYPES,
     LONG_DESC,
     NAME,
     NOT_FOUND_REASON,
@@ -128,7 +129,7 @@ class LnurlEmulator(Emulator):
         if account.long_description:
             entries.append([LONG_DESC, account.long_description])
         if account.image:
-            entries.append(["image/png;base64", _PNG])
+            entries.append([IMAGE_TYPES[0], _PNG])
         return json.dumps(entries)
 
     def _service_origin(self, account: Account) -> str:
