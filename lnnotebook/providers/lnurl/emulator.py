@@ -1,7 +1,7 @@
 """An LNURL-pay service serving several Lightning Addresses (LUD-06, 09, 12, 16, 18, 21 verify), mainnet
 invoices (``lnbc``) whose description hash commits to each address's metadata.
 
-Addresses (``<name>@127.0.0.1:<port>``; ``addresses()`` lists them, ``credentials()`` gives the default):
+Addresses (``<name>@127.0.0.1:<port>``; ``addresses()`` lists them, ``connect_options()`` gives the default):
 
 * ``alice`` (the default): 1 to 1,000,000 sat, comments up to 255 characters, verify, a message
   successAction;
@@ -108,8 +108,8 @@ class LnurlEmulator(Emulator):
         self.wrong_amount = wrong_amount
         self.accounts = {account.name: account for account in ACCOUNTS}
 
-    def credentials(self) -> dict[str, str]:
-        return {"address": self.address(DEFAULT_ADDRESS)}  # no credentials: the option that finds it
+    def connect_options(self) -> dict[str, str]:
+        return {"address": self.address(DEFAULT_ADDRESS)}  # LNURL-pay has no credentials
 
     def address(self, name: str) -> str:
         return f"{name}@{self.origin.removeprefix('http://')}"
