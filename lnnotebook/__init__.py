@@ -75,6 +75,9 @@ _LAZY: dict[str, str] = {
     "read_csv": "lnnotebook.export",
     "SchemaError": "lnnotebook.export",
     "compare": "lnnotebook.comparison",
+    "lnurl_info": "lnnotebook.providers.lnurl.info",
+    "encode_lnurl": "lnnotebook.providers.lnurl.lud01",
+    "decode_lnurl": "lnnotebook.providers.lnurl.lud01",
     # BOLT 12 offers
     "decode_offer": "lnnotebook.bolt12",
     "offers_frame": "lnnotebook.bolt12",

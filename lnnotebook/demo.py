@@ -41,7 +41,8 @@ def read_invoice_lines(path: Path) -> list[str]:
 
 
 def configured_providers(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Providers whose URL or a credential option is set (non-empty) in ``LNNOTEBOOK_<PROVIDER>_*``.
+    """Providers whose URL, a credential or another option without a default (one that says where to
+    connect, such as an address) is set (non-empty) in ``LNNOTEBOOK_<PROVIDER>_*``.
 
     Tuning options alone (``..._READ_TIMEOUT``) do not count: they do not say where or who to connect as.
     """
@@ -51,7 +52,8 @@ def configured_providers(environ: Mapping[str, str] | None = None) -> list[str]:
     environ = os.environ if environ is None else environ
     found = []
     for name in provider_names():
-        options = ["url", *(spec.name for spec in provider_class(name).options if spec.secret)]
+        specs = provider_class(name).options
+        options = ["url", *(spec.name for spec in specs if spec.secret or spec.default is None)]
         if any(environ.get(env_var(name, option), "").strip() for option in options):
             found.append(name)
     return found

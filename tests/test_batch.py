@@ -16,10 +16,15 @@ def sb():
 
 def test_rows_line_up_across_providers(sb):
     frame = ln.create_invoices(sb.providers(), 2_000, "batch", repeat=3, workers=4, progress=False)
-    assert len(frame) == 12 and frame["error"].isna().all() and frame["decode_error"].isna().all()
-    assert list(frame["provider"][:4]) == sb.names() and list(frame["repeat"]) == [0] * 4 + [1] * 4 + [2] * 4
+    count = len(sb.names())
+    assert len(frame) == 3 * count and frame["error"].isna().all() and frame["decode_error"].isna().all()
+    assert list(frame["provider"][:count]) == sb.names()
+    assert list(frame["repeat"]) == [0] * count + [1] * count + [2] * count
     assert (frame["amount_sat"] == 2_000).all() and (frame["invoice_amount_sat"] == 2_000).all()
-    assert (frame["description"] == "batch").all()
+    # LNURL-pay invoices commit to the service's metadata by hash (LUD-06); the memo went as a comment.
+    hashed = frame["description_hash"].notna()
+    assert set(frame.loc[hashed, "provider"]) == {"lnurl"} and frame.loc[hashed, "description"].isna().all()
+    assert (frame.loc[~hashed, "description"] == "batch").all()
     assert frame["bolt11"].is_unique and frame["payment_hash"].is_unique
     assert set(frame["network"]) == {"tbs", "tb", "bc"}
     assert frame.loc[frame["provider"] == "barkd", "fee_sat"].notna().all()

@@ -41,7 +41,7 @@ def run_cli(
 
 # --- the demo (lnnotebook/demo.py): a real subprocess, its own LNNOTEBOOK_HOME and output folder ---------
 
-SANDBOX_PROVIDERS = ["barkd", "tazapay", "lnpay", "lnpay-legacy"]
+SANDBOX_PROVIDERS = ["barkd", "tazapay", "lnpay", "lnpay-legacy", "lnurl"]
 KEEP_VARIABLES = (VENV_VARIABLE, REQUIRE_VARIABLE)  # where LNbits is, whether it must be there
 
 
@@ -118,7 +118,7 @@ def test_demo_without_credentials_uses_the_sandbox_and_lnbits_when_installed(tmp
     providers = SANDBOX_PROVIDERS + (["lnbits"] if lnbits_installed() else [])
     invoices = check_demo_output(result, out, home, providers, per_provider=2 * 2)
     assert sorted(set(invoices["amount_sat"])) == [1000, 250000]
-    assert "Providers: the sandbox: barkd, tazapay, lnpay, lnpay-legacy." in result.stdout
+    assert f"Providers: the sandbox: {', '.join(SANDBOX_PROVIDERS)}." in result.stdout
     if "lnbits" in providers:
         assert "+ LNbits 1.6.2: a real server" in result.stdout
     else:
@@ -184,6 +184,9 @@ def test_demo_configured_providers_count_urls_and_credentials_only() -> None:
         "lnpay-legacy",
     ]
     assert configured_providers({"LNNOTEBOOK_LNPAY_API_KEY": " "}) == []
+    # an option without a default says where to connect too (a Lightning Address)
+    assert configured_providers({"LNNOTEBOOK_LNURL_ADDRESS": "alice@example.com"}) == ["lnurl"]
+    assert configured_providers({"LNNOTEBOOK_LNURL_CACHE_SECONDS": "5"}) == []
 
 
 def test_decode_command_prints_fields_and_reports_errors() -> None:

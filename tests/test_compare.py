@@ -13,6 +13,7 @@ import pytest
 import lnnotebook as ln
 from lnnotebook.bolt11 import Hop, encode_invoice
 from lnnotebook.comparison import COMPARE_COLUMNS, cheapest_route_fee_msat, route_fee_msat
+from lnnotebook.providers import provider_class
 
 KEY_A = "11" * 32
 KEY_B = "22" * 32
@@ -211,7 +212,7 @@ def sandbox_frame(tmp_path_factory):
     with ln.sandbox(seed="compare") as sb:
         clients = sb.providers(ledger=ledger)
         first = ln.create_invoices(clients, 1_000, "compare", repeat=3, progress=False)
-        # barkd has no expiry field: its attempt fails, the others honour 600 s.
+        # barkd (and any provider without an expiry field) fails this attempt; the others honour 600 s.
         second = ln.create_invoices(clients, 25_000, "compare", expiry=600, progress=False)
         history = ln.history(ledger)
         names = sb.names()
@@ -224,10 +225,14 @@ def test_sandbox_batch(sandbox_frame):
     assert list(table.index) == names
     assert table.loc["barkd", "failures"] == 1 and table.loc["barkd", "invoices"] == 3
     assert table.loc["barkd", "failure_rate"] == pytest.approx(0.25)
-    others = [name for name in names if name != "barkd"]
+    # Every provider without an expiry field (barkd, lnurl) fails the expiry=600 attempt alike.
+    no_expiry = [name for name in names if not provider_class(name).supports_expiry]
+    assert "barkd" in no_expiry and len(no_expiry) < len(names)
+    assert (table.loc[no_expiry, "failures"] == 1).all() and (table.loc[no_expiry, "invoices"] == 3).all()
+    assert (table.loc[no_expiry, "amount_sat_max"] == 1_000).all()  # a failed attempt is not an invoice
+    others = [name for name in names if name not in no_expiry]
     assert (table.loc[others, "invoices"] == 4).all() and (table.loc[others, "failures"] == 0).all()
     assert (table.loc[others, "expiry_s_min"] == 600).all()
-    assert table.loc["barkd", "amount_sat_max"] == 1_000  # the failed 25_000 attempt is not an invoice
     assert (table.loc[others, "amount_sat_max"] == 25_000).all()
     assert table.loc["barkd", "fee_sat_mean"] == pytest.approx(
         frame.loc[frame["provider"].eq("barkd") & frame["error"].isna(), "fee_sat"].mean()

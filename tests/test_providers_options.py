@@ -88,7 +88,7 @@ def test_insecure_http_needs_explicit_opt_in():
 
 
 def test_registry_is_open_for_new_providers():
-    assert set(REGISTRY) == {"barkd", "tazapay", "lnpay", "lnpay-legacy", "lnbits"}
+    assert set(REGISTRY) == {"barkd", "tazapay", "lnpay", "lnpay-legacy", "lnbits", "lnurl"}
     for name in REGISTRY:
         cls = provider_class(name)
         assert cls.name == name and issubclass(cls, ln.Provider)

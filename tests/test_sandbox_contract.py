@@ -314,7 +314,7 @@ def test_lnpay_quirks_on_the_wire(sb, http):
 
 
 def test_sandbox_api_and_errors(sb):
-    assert sb.names() == ["barkd", "tazapay", "lnpay", "lnpay-legacy"]
+    assert sb.names() == ["barkd", "tazapay", "lnpay", "lnpay-legacy", "lnurl"]
     assert sb.url("lnpay").endswith("/v1") and sb.url("barkd").startswith("http://127.0.0.1:")
     env = sb.env()
     assert env["LNNOTEBOOK_LNPAY_LEGACY_ACCESS_KEY"] == sb.credentials("lnpay-legacy")["access_key"]
@@ -373,7 +373,10 @@ def test_command_line_prints_exports_and_serves_until_interrupted(command):
             "LNNOTEBOOK_TAZAPAY_API_SECRET",
             "LNNOTEBOOK_LNPAY_WALLET_KEY",
             "LNNOTEBOOK_LNPAY_LEGACY_ACCESS_KEY",
+            "LNNOTEBOOK_LNURL_ADDRESS",
         } <= set(exports)
+        with ln.connect("lnurl", address=exports["LNNOTEBOOK_LNURL_ADDRESS"], ledger=False) as lnurl:
+            assert lnurl.create_invoice(5, "from the command line").bolt11.startswith("lnbc50n1")
         client = ln.connect(
             "lnpay",
             url=exports["LNNOTEBOOK_LNPAY_URL"],

@@ -88,6 +88,11 @@ class Emulator(Generic[InvoiceT]):
         """connect() options (besides url) that authenticate against this emulator."""
         return {}
 
+    def connect_options(self) -> dict[str, str]:
+        """Every connect() option that reaches this emulator (``Sandbox.options``/``env``): by default its
+        url and credentials; a provider found by something else (an address) says so here."""
+        return {"url": self.url, **self.credentials()}
+
     def authenticate(self, request: Request) -> Response | None:
         """None when the request is authenticated, else the provider's 401 reply."""
         return None

@@ -143,7 +143,9 @@ class Sandbox:
         return dict(self.emulator(name).credentials())
 
     def options(self, name: str) -> dict[str, str]:
-        return {"url": self.url(name), **self.credentials(name)}
+        """Every connect() option for the emulator (``url`` and its credentials, by default)."""
+        self._require_started()
+        return dict(self.emulator(name).connect_options())
 
     def connect(self, name: str, **overrides: Any) -> Provider:
         """A client for the emulator; ``overrides`` replace or add connect() options."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # base imports lnnotebook.options, which imports this package
     from lnnotebook.providers.base import Provider
 
 # One line per provider folder (a folder may declare several provider names).
-PROVIDER_PACKAGES: tuple[str, ...] = ("barkd", "tazapay", "lnpay", "lnbits")
+PROVIDER_PACKAGES: tuple[str, ...] = ("barkd", "tazapay", "lnpay", "lnbits", "lnurl")
 
 REGISTRY: dict[str, str] = {}  # provider name -> "module:Class" of its client
 EMULATORS: dict[str, str] = {}  # provider name -> "module:Class" of its emulator (if it has one)
