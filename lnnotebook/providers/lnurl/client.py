@@ -388,7 +388,7 @@ class LnurlProvider(Provider):
         if answer.settled:
             self._check_preimage(answer.preimage, invoice or None, expected, action)
             return "paid"
-        return "expired" if invoice is not None and invoice.is_expired() else "pending"
+        return "expired" if invoice is not None and invoice.is_expired else "pending"
 
     def _verified_invoice(self, pr: str | None, action: str) -> Invoice | None:
         if pr is None:
