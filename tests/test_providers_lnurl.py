@@ -328,3 +328,15 @@ def test_lnurl_info_compares_addresses_without_creating_invoices(emulator):
     assert frame.iloc[1]["image"] and frame.iloc[2]["callback_host"] == "localhost"
     assert frame["error"].iloc[:4].isna().all() and frame["error_type"].iloc[4] == "ProviderUnavailableError"
     assert str(frame["min_sat"].dtype) == "Int64" and str(frame["description"].dtype) == "string"
+
+
+def test_an_unpaid_invoice_reads_expired_after_its_own_expiry() -> None:
+    """verify says settled: false; past the invoice's expiry the client says expired, not pending."""
+    import time
+
+    with ln.sandbox(providers=["lnurl"], lnurl_default_expiry=1) as sb:
+        client = sb.connect("lnurl", ledger=False)
+        invoice = client.create_invoice(100)
+        assert client.invoice_status(invoice) == "pending"
+        time.sleep(ln.decode(invoice.bolt11).expiry + 1.1)
+        assert client.invoice_status(invoice) == "expired"
