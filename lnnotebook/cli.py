@@ -95,6 +95,29 @@ def ledger_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def reconcile_command(args: argparse.Namespace) -> int:
+    """``lnnotebook reconcile``: settle the ledger's unknown attempts; exit 1 while any stays unknown."""
+    import pandas as pd
+
+    from lnnotebook.ledger import default_ledger_path
+    from lnnotebook.service import Ledger
+
+    path = args.ledger or default_ledger_path()
+    if not path.exists():
+        print(f"no ledger at {path}: nothing has been recorded yet", file=sys.stderr)
+        return 1
+    with Ledger(path) as ledger:
+        frame = ledger.reconcile()
+    if frame.empty:
+        print("no unknown attempts")
+        return 0
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(frame[["id", "provider", "resolution", "provider_id", "error"]].to_string(index=False))
+    left = int((frame["resolution"] == "unknown").sum())
+    print(f"{len(frame) - left} of {len(frame)} unknown attempt(s) settled")
+    return 1 if left else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lnnotebook", description="Lightning invoices for notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_filters(export_parser)
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
 
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="ask providers about creates whose answers were lost (unknown attempts)"
+    )
+    reconcile_parser.add_argument(
+        "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
+    )
+
     # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
     commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -172,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return decode_file_command(args)
     if args.command in ("history", "export"):
         return ledger_command(args)
+    if args.command == "reconcile":
+        return reconcile_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
