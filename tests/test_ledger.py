@@ -209,7 +209,8 @@ def test_a_failed_ledger_write_hands_back_the_invoice(sb, tmp_path: Path) -> Non
     client = sb.connect("barkd", ledger=path)
     with sqlite3.connect(path) as other:  # the attempt is written (INSERT), the invoice cannot be (UPDATE)
         other.execute(
-            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
         )
     with pytest.raises(LedgerError) as caught:
         client.create_invoice(90)
@@ -301,7 +302,8 @@ def test_a_failed_ledger_write_of_a_failed_attempt_keeps_the_provider_error(
     client = sb.connect("barkd", ledger=path, retries=0)
     with sqlite3.connect(path) as other:  # the attempt is written, its failure cannot be
         other.execute(
-            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
         )
     sb.inject("barkd", "500")
     with pytest.raises(ln.ProviderUnavailableError):  # not the ledger's sqlite3.OperationalError

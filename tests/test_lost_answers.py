@@ -85,7 +85,9 @@ def test_three_lost_answers_of_each_kind_end_in_history_exactly_once(name: str, 
 
 
 @pytest.mark.parametrize("name", ["barkd", "lnpay"])
-def test_an_attempt_that_never_reached_the_provider_is_settled_as_not_created(name: str, tmp_path: Path) -> None:
+def test_an_attempt_that_never_reached_the_provider_is_settled_as_not_created(
+    name: str, tmp_path: Path
+) -> None:
     ledger = ln.Ledger(tmp_path / "ledger.sqlite")
     with ln.sandbox(providers=[name], stall_seconds=2.5) as sb:
         client = sb.connect(name, ledger=ledger, **FAST)

@@ -3,7 +3,8 @@ LNbits make the invoice, then resets the client's connection (or holds it past t
 of relaying the answer. The client finds each invoice by the reference it sent in ``extra``; after
 ``reconcile()`` every invoice LNbits made is in ``ln.history()`` exactly once.
 
-Skips without a real LNbits (a failure under ``LNNOTEBOOK_REQUIRE_LNBITS``), as tests/test_providers_lnbits.py.
+Skips without a real LNbits (a failure under ``LNNOTEBOOK_REQUIRE_LNBITS``), as
+tests/test_providers_lnbits.py does.
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ def _payments(server: LnbitsServer, key: str) -> list[dict]:
     return server.expect(server.request("GET", "/api/v1/payments", key=key, params={"limit": 500}), 200)
 
 
-def test_lost_answers_from_a_real_lnbits_end_in_history_exactly_once(lnbits: LnbitsServer, tmp_path: Path) -> None:
+def test_lost_answers_from_a_real_lnbits_end_in_history_exactly_once(
+    lnbits: LnbitsServer, tmp_path: Path
+) -> None:
     assert lnbits.receiver is not None
     key = lnbits.receiver.inkey
     before = {payment["payment_hash"] for payment in _payments(lnbits, key)}

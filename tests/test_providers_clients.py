@@ -240,7 +240,9 @@ def test_lnpay_pass_thru_is_kept_and_wallet_id_hidden(sb):
     client = sb.connect("lnpay")
     invoice = client.create_invoice(100, pass_thru={"ticketId": "556"})
     user_defined = invoice.raw["passThru"]["userDefined"]  # the user's, plus the attempt's reference
-    assert user_defined.pop("lnnotebook_reference").startswith("lnnb-") and user_defined == {"ticketId": "556"}
+    assert user_defined.pop("lnnotebook_reference").startswith("lnnb-") and user_defined == {
+        "ticketId": "556"
+    }
     assert invoice.raw["passThru"]["wallet_id"] == "***"
 
 
