@@ -1,5 +1,5 @@
 """The ``lnnotebook`` command line: ``demo`` (in ``lnnotebook.demo``), ``decode``, ``decode-file``,
-``history``, ``export``, ``sandbox``."""
+``history``, ``export``, ``reconcile``, ``sandbox``."""
 
 from __future__ import annotations
 
@@ -118,6 +118,17 @@ def reconcile_command(args: argparse.Namespace) -> int:
     return 1 if left else 0
 
 
+def _add_reconcile_and_sandbox(commands: argparse._SubParsersAction) -> None:
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="ask providers about creates whose answers were lost (unknown attempts)"
+    )
+    reconcile_parser.add_argument(
+        "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
+    )
+    # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
+    commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lnnotebook", description="Lightning invoices for notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,15 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_filters(export_parser)
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
 
-    reconcile_parser = commands.add_parser(
-        "reconcile", help="ask providers about creates whose answers were lost (unknown attempts)"
-    )
-    reconcile_parser.add_argument(
-        "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
-    )
-
-    # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
-    commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
+    _add_reconcile_and_sandbox(commands)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:
         from lnnotebook.emulation.sandbox import main as sandbox_main
@@ -200,10 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return decode_command(texts, verify=not args.no_verify, strict=not args.lenient)
     if args.command == "decode-file":
         return decode_file_command(args)
-    if args.command in ("history", "export"):
-        return ledger_command(args)
-    if args.command == "reconcile":
-        return reconcile_command(args)
+    if args.command in ("history", "export", "reconcile"):
+        return reconcile_command(args) if args.command == "reconcile" else ledger_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -478,8 +478,8 @@ class Provider(ABC):
                     if self._claim(recovered, attempt):
                         return recovered
                 why = "no invoice fitting the request is listed yet"
-            except ProviderError as error:
-                why = f"the lookup failed: {error.message}"
+            except ProviderError as failure:
+                why = f"the lookup failed: {failure.message}"
         message = (
             f"{lost.message}. The invoice may exist at {self.name} ({why}); the attempt is kept as unknown "
             f"with reference {match['reference']}: run lnnotebook.Ledger().reconcile() (CLI: lnnotebook "
@@ -510,6 +510,7 @@ class Provider(ABC):
         """``invoice`` if its signed BOLT11 fits the request, else a SuspectInvoiceError carrying it."""
         if invoice.bolt11 is None:
             return invoice
+        problem: str | None
         try:
             decoded = decode(invoice.bolt11)
         except InvoiceError as exc:
