@@ -408,10 +408,10 @@ class Provider(ABC):
     ) -> None:
         if self.recorder is None:
             return
-        if attempt is None:
-            self.recorder.record(invoice, error=error)
-        else:
-            self.recorder.record(invoice, error=error, attempt=attempt)  # type: ignore[call-arg]
+        extra: dict[str, Any] = {} if error is None else {"error": error}  # a plain recorder: record(invoice)
+        if attempt is not None:
+            extra["attempt"] = attempt
+        self.recorder.record(invoice, **extra)
 
     def _keep_failure(self, error: ProviderError, match: Mapping[str, Any], attempt: int | None) -> None:
         if self.recorder is None:
@@ -435,7 +435,8 @@ class Provider(ABC):
         """What the ledger keeps of an attempt to find its invoice later (no secret in it)."""
         sent_at = now_utc()
         kept = {}
-        for name in sorted(self.attempt_arguments & set(provider_specific)):
+        # description_hash always: the signed invoice is checked against it
+        for name in sorted((self.attempt_arguments | {"description_hash"}) & set(provider_specific)):
             value = provider_specific[name]
             if name == "description_hash" and value is not None:
                 value = hex_or_bytes_to_hex(value, length=32, provider=self.name, field=name)
