@@ -8,7 +8,6 @@ stay ``unknown``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -108,7 +107,9 @@ def test_an_attempt_that_never_reached_the_provider_is_settled_as_not_created(
         assert len(ledger.unknown_attempts()) == 0
 
 
-def test_the_cli_reconciles_the_default_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_reconciles_the_default_ledger(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with ln.sandbox(providers=["barkd"], stall_seconds=2.5) as sb:
         client = sb.connect("barkd", **FAST)  # the default ledger, in $LNNOTEBOOK_HOME
         sb.inject("barkd", "reset", stage="after")
@@ -116,12 +117,9 @@ def test_the_cli_reconciles_the_default_ledger(tmp_path: Path, capsys: pytest.Ca
         with pytest.raises(InvoiceMayExistError):
             client.create_invoice(55, "cli")
         for variable, value in sb.env().items():
-            os.environ[variable] = value  # reconcile connects by name, from the environment
-        try:
-            assert cli_main(["reconcile"]) == 0
-        finally:
-            for variable in sb.env():
-                os.environ.pop(variable, None)
+            monkeypatch.setenv(variable, value)  # reconcile connects by name, from the environment
+        assert cli_main(["reconcile"]) == 0
         out = capsys.readouterr().out
         assert "created" in out and "1 of 1 unknown attempt(s) settled" in out
         assert ln.history()["bolt11"].tolist() == _minted(sb, "barkd")
+        assert cli_main(["reconcile"]) == 0 and "no unknown attempts" in capsys.readouterr().out
