@@ -63,6 +63,8 @@ _LAZY: dict[str, str] = {
     "ProviderUnavailableError": "lnnotebook.providers.errors",
     "UnexpectedResponseError": "lnnotebook.providers.errors",
     "SuspectInvoiceError": "lnnotebook.providers.errors",
+    "AnswerLostError": "lnnotebook.providers.errors",
+    "InvoiceMayExistError": "lnnotebook.providers.errors",
     "NotFoundError": "lnnotebook.providers.errors",
     "ConfigurationError": "lnnotebook.providers.errors",
     "sandbox": "lnnotebook.emulation.sandbox",

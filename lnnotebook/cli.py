@@ -1,5 +1,5 @@
 """The ``lnnotebook`` command line: ``demo`` (in ``lnnotebook.demo``), ``decode``, ``decode-file``,
-``history``, ``export``, ``sandbox``."""
+``history``, ``export``, ``reconcile``, ``sandbox``."""
 
 from __future__ import annotations
 
@@ -199,6 +199,40 @@ def _add_decode_command(commands: Any) -> None:
     )
 
 
+def reconcile_command(args: argparse.Namespace) -> int:
+    """``lnnotebook reconcile``: settle the ledger's unknown attempts; exit 1 while any stays unknown."""
+    import pandas as pd
+
+    from lnnotebook.ledger import default_ledger_path
+    from lnnotebook.service import Ledger
+
+    path = args.ledger or default_ledger_path()
+    if not path.exists():
+        print(f"no ledger at {path}: nothing has been recorded yet", file=sys.stderr)
+        return 1
+    with Ledger(path) as ledger:
+        frame = ledger.reconcile()
+    if frame.empty:
+        print("no unknown attempts")
+        return 0
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(frame[["id", "provider", "resolution", "provider_id", "error"]].to_string(index=False))
+    left = int((frame["resolution"] == "unknown").sum())
+    print(f"{len(frame) - left} of {len(frame)} unknown attempt(s) settled")
+    return 1 if left else 0
+
+
+def _add_reconcile_and_sandbox(commands: argparse._SubParsersAction) -> None:
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="ask providers about creates whose answers were lost (unknown attempts)"
+    )
+    reconcile_parser.add_argument(
+        "--ledger", type=Path, help="ledger file (default: $LNNOTEBOOK_HOME/ledger.sqlite)"
+    )
+    # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
+    commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lnnotebook", description="Lightning invoices for notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -251,8 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("--unsafe", action="store_true", help="do not neutralise formula-like cells")
     export_parser.add_argument("--raw", action="store_true", help="keep the providers' raw JSON answers")
 
-    # `sandbox` has its own options, parsed by lnnotebook.emulation.sandbox.main; listed here for --help only.
-    commands.add_parser("sandbox", help="serve local emulators of the invoice providers until Ctrl-C")
+    _add_reconcile_and_sandbox(commands)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:
         from lnnotebook.emulation.sandbox import main as sandbox_main
@@ -272,8 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return decode_command(texts, verify=not args.no_verify, strict=not args.lenient, as_json=args.json)
     if args.command == "decode-file":
         return decode_file_command(args)
-    if args.command in ("history", "export"):
-        return ledger_command(args)
+    if args.command in ("history", "export", "reconcile"):
+        return reconcile_command(args) if args.command == "reconcile" else ledger_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -3,8 +3,13 @@
 ``to_csv`` writes atomically (a temporary file in the same folder, fsync, then rename), in UTF-8,
 with ISO-8601 UTC timestamps. With ``safe=True`` (the default) a text cell that a spreadsheet would
 run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is neutralised
-by a leading apostrophe, as OWASP recommends: memos and descriptions come from strangers. A cell
-that itself starts with an apostrophe gets one more, so ``read_csv`` can undo it exactly.
+by a leading apostrophe, as OWASP recommends: memos and descriptions come from strangers. Triggers
+count after leading invisible characters (spaces, NBSP, U+3000, zero-width space, BOM, VT, FF, NUL,
+LF) and in their fullwidth and small forms (``＝`` U+FF1D, ``﹦`` U+FE66, ...). A cell that itself
+starts with an apostrophe (or with an invisible character) gets one more, the empty string is written
+as a lone apostrophe (an empty cell is a missing value), and text index labels that read as integers
+are marked the same way, so ``read_csv`` undoes it exactly. A file written with ``safe=False`` holds
+every cell as it is: read it with ``read_csv(..., safe=False)``.
 
 ``read_csv`` gives an lnnotebook frame its dtypes and index back. Which kind of frame a file holds
 (``lnnotebook.schema.FRAMES``: ``decode_frame``, ``hops_frame``, ``create_invoices``, ``history``,
@@ -32,6 +37,11 @@ from lnnotebook.errors import LnnotebookError
 from lnnotebook.schema import FRAMES, FrameSchema
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Look-alikes a spreadsheet may read as the same trigger (fullwidth and small forms).
+_FORMULA_LOOKALIKES = ("\uff1d", "\ufe66", "\uff0b", "\ufe62", "\uff0d", "\ufe63", "\uff20", "\ufe6b")
+# What may come before a trigger and be skipped by a spreadsheet: whitespace, NBSP, ideographic space,
+# zero-width space/joiners, BOM, VT, FF, NUL, LF.
+_INVISIBLE = " \t\r\n\x0b\x0c\x00\u00a0\u2007\u202f\u3000\u200b\u200c\u200d\u2060\ufeff"
 _QUOTE = "'"
 _DEFAULT_INDEX_LABEL = "row"
 RAW_COLUMN = "raw"  # the provider's answer in create_invoices/history frames
@@ -76,6 +86,8 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike, *, safe: bool = True, raw:
 def read_csv(
     path: str | os.PathLike,
     schema: str | FrameSchema | Literal[False] | None = None,
+    *,
+    safe: bool = True,
     **options: Any,
 ) -> pd.DataFrame:
     """Read a CSV written by ``to_csv``, restoring the dtypes and index of lnnotebook's frames.
@@ -83,7 +95,8 @@ def read_csv(
     ``schema``: the kind of frame (a name in ``lnnotebook.schema.FRAMES`` or a ``FrameSchema``); its
     columns get their dtypes, other columns are inferred. None: the kind whose header the file has
     exactly (``SchemaError`` when none or several). False: no kind, every column inferred, the first
-    column the index. ``options`` go to ``pandas.read_csv``.
+    column the index. ``safe``: as the file was written (``to_csv(safe=False)``: cells are read as they
+    are, a leading apostrophe kept). ``options`` go to ``pandas.read_csv``.
     """
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", **options)
     header = [str(column) for column in frame.columns]
@@ -93,9 +106,9 @@ def read_csv(
     index_columns = header[:width]
     for column in frame.columns:
         if column in index_columns and column not in dtypes:
-            frame[column] = _index_labels(frame[column])
+            frame[column] = _index_labels(frame[column], safe=safe)
         else:
-            frame[column] = _restore(frame[column], dtypes.get(column))
+            frame[column] = _restore(frame[column], dtypes.get(column), safe=safe)
     frame = frame.set_index(index_columns)
     if frame.index.nlevels == 1 and frame.index.name == _DEFAULT_INDEX_LABEL:
         frame.index.name = None
@@ -121,8 +134,21 @@ def _create_temporary(target: Path) -> tuple[int, str]:
 
 
 def neutralise(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs; reversible (see module docstring)."""
-    if text.startswith(_FORMULA_STARTS) or text.startswith(_QUOTE):
+    """A cell a spreadsheet shows as text, never runs; reversible (see module docstring).
+
+    A formula trigger (or a look-alike such as fullwidth ``＝``) counts after leading invisible
+    characters too; the empty string becomes a lone apostrophe, so it is not read back as missing.
+    """
+    if not text:
+        return _QUOTE
+    visible = text.lstrip(_INVISIBLE)
+    if (
+        text.startswith(_QUOTE)
+        or text[0] in _INVISIBLE
+        or visible.startswith(_FORMULA_STARTS)
+        or visible.startswith(_FORMULA_LOOKALIKES)
+        or (visible[:1].isspace())
+    ):
         return _QUOTE + text
     return text
 
@@ -147,12 +173,29 @@ def _for_csv(df: pd.DataFrame, *, safe: bool) -> pd.DataFrame:
 
 
 def _neutralised_index(index: pd.Index) -> pd.Index:
+    """Text labels neutralised; text that reads as an integer is marked (an apostrophe) so that
+    ``read_csv`` keeps it text: a label ``"1"`` is not the integer 1."""
     if isinstance(index, pd.MultiIndex):
         levels = [_neutralised_index(index.get_level_values(i)) for i in range(index.nlevels)]
         return pd.MultiIndex.from_arrays(levels, names=index.names)
     if index.dtype == object or isinstance(index.dtype, pd.StringDtype):
-        return pd.Index([neutralise(v) if isinstance(v, str) else v for v in index], name=index.name)
+        return pd.Index([_label(v) if isinstance(v, str) else v for v in index], name=index.name)
     return index
+
+
+def _label(text: str) -> str:
+    marked = neutralise(text)
+    if marked == text and _looks_integer(text):
+        return _QUOTE + text
+    return marked
+
+
+def _looks_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _json_if_container(value: Any) -> Any:
@@ -228,8 +271,8 @@ def _index_width(kind: FrameSchema | None, header: list[str], path: str | os.Pat
     return width
 
 
-def _restore(values: pd.Series, dtype: str | None) -> pd.Series:
-    text = values.map(_unneutralise, na_action="ignore")
+def _restore(values: pd.Series, dtype: str | None, *, safe: bool = True) -> pd.Series:
+    text = values.map(_unneutralise, na_action="ignore") if safe else values
     if dtype is None:
         return _infer(text)
     if dtype.startswith("datetime64"):
@@ -249,13 +292,17 @@ def _unneutralise(text: str) -> str:
     return text[1:] if text.startswith(_QUOTE) else text
 
 
-def _index_labels(text: pd.Series) -> pd.Series:
-    """Index labels as pandas would hold them: int64 when all are integers, else text."""
-    labels = text.map(_unneutralise, na_action="ignore")
-    try:
-        return labels.astype(np.int64)
-    except (ValueError, TypeError):
-        return pd.Series(pd.Index(labels.tolist()), index=labels.index)
+def _index_labels(text: pd.Series, *, safe: bool = True) -> pd.Series:
+    """Index labels as pandas would hold them: int64 when all are integers (and none was marked as
+    text by ``to_csv``), else text."""
+    marked = safe and bool(text.str.startswith(_QUOTE, na=False).any())
+    labels = text.map(_unneutralise, na_action="ignore") if safe else text
+    if not marked:
+        try:
+            return labels.astype(np.int64)
+        except (ValueError, TypeError):
+            pass
+    return pd.Series(pd.Index(labels.tolist()), index=labels.index)
 
 
 def _infer(text: pd.Series) -> pd.Series:

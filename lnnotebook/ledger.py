@@ -20,7 +20,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -65,6 +65,16 @@ CREATE TABLE IF NOT EXISTS status_changes (
     changed_at TEXT NOT NULL
 );
 """
+
+# Columns added after the first release: (name, type), added to an older file when it is opened.
+_ADDED_COLUMNS = (("reference", "TEXT"), ("attempt", "TEXT"))
+_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_reference
+    ON invoices (provider, reference) WHERE reference IS NOT NULL;
+CREATE INDEX IF NOT EXISTS invoices_unknown ON invoices (status) WHERE status = 'unknown';
+"""
+UNKNOWN = "unknown"  # an attempt whose answer was lost: the invoice may exist
+MAX_RAW_CHARS = 65_536  # `raw` beyond this is stored as its head, marked truncated
 
 _Store = TypeVar("_Store", bound="LedgerStore")
 _BUSY_RETRIES = 8
@@ -113,8 +123,16 @@ class LedgerStore:
         self._connection_: sqlite3.Connection | None = None
         self._inherited: list[sqlite3.Connection] = []  # the parent's, after a fork (see _connection)
         self._pid: int | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._with_retries(lambda connection: connection.executescript(_SCHEMA), transaction=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._with_retries(_create_schema, transaction=False)
+        except (OSError, sqlite3.Error) as error:
+            self.close()
+            raise LedgerError(
+                f"cannot open the ledger {self.path} for writing ({type(error).__name__}: {error}). Make "
+                "its folder writable, set LNNOTEBOOK_HOME to a writable folder, or pass ledger= a "
+                "writable path (ledger=False records nothing)"
+            ) from None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {str(self.path)!r}>"
@@ -176,45 +194,25 @@ class LedgerStore:
 
     # --- recording -----------------------------------------------------------------------------
 
-    def record(self, invoice: CreatedInvoice, *, error: BaseException | None = None) -> int:
+    def record(
+        self, invoice: CreatedInvoice, *, error: BaseException | None = None, attempt: int | None = None
+    ) -> int:
         """Save a created invoice (committed when this returns); returns its ledger id.
 
-        ``error``: what is wrong with an invoice the provider did create (kept with it). Recording
-        the same (provider, provider_id) again updates the row instead of adding one.
+        ``error``: what is wrong with an invoice the provider did create (kept with it). ``attempt``:
+        the row ``record_attempt`` made for this create, which becomes the invoice's row. Recording the
+        same (provider, provider_id) again updates that row instead of adding one (an attempt row
+        that turns out to repeat a known invoice is folded into it).
         """
-        now = _now()
-        values = (
-            invoice.provider,
-            invoice.provider_id,
-            invoice.bolt11,
-            invoice.amount_sat,
-            invoice.memo,
-            invoice.expiry,
-            invoice.fee_sat,
-            invoice.status,
-            _iso(invoice.created_at),
-            now,
-            json.dumps(dict(invoice.raw), default=str, ensure_ascii=False),
-            invoice.note,
-            None if error is None else str(error),
-            None if error is None else type(error).__name__,
-        )
+        values = _invoice_values(invoice, error)
 
         def insert(connection: sqlite3.Connection) -> int:
-            row = connection.execute(
-                """
-                INSERT INTO invoices (provider, provider_id, bolt11, amount_sat, memo, expiry, fee_sat,
-                                      status, created_at, updated_at, raw, note, error, error_type)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (provider, provider_id) WHERE provider_id IS NOT NULL DO UPDATE SET
-                    bolt11 = excluded.bolt11, status = excluded.status, fee_sat = excluded.fee_sat,
-                    updated_at = excluded.updated_at, raw = excluded.raw, note = excluded.note,
-                    error = excluded.error, error_type = excluded.error_type
-                RETURNING id
-                """,
-                values,
-            ).fetchone()
-            return int(row[0])
+            if attempt is not None:
+                held = _held_elsewhere(connection, invoice, attempt)
+                if held is None:
+                    return _fill_attempt(connection, attempt, values)
+                connection.execute("DELETE FROM invoices WHERE id = ? AND status = ?", (attempt, UNKNOWN))
+            return _upsert(connection, values)
 
         try:
             return self._with_retries(insert)
@@ -234,44 +232,174 @@ class LedgerStore:
         amount_sat: Any = None,
         memo: Any = None,
         expiry: Any = None,
+        attempt: int | None = None,
     ) -> int:
         """Save a failed create attempt with its error (no secret: provider errors are redacted).
 
-        A failed write raises ``LedgerError`` (without an invoice: none was created).
+        ``attempt``: the row ``record_attempt`` made, which becomes the failure's row. A failed write
+        raises ``LedgerError`` (without an invoice: none was created).
         """
         now = _now()
-
-        def as_int(value: Any) -> int | None:
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
         values = (
             provider,
-            as_int(amount_sat),
+            _as_int(amount_sat),
             memo if isinstance(memo, str) else None,
-            as_int(expiry),
+            _as_int(expiry),
             now,
             now,
             str(error),
             type(error).__name__,
+        )
+
+        def write(connection: sqlite3.Connection) -> int:
+            if attempt is not None:
+                connection.execute(
+                    "UPDATE invoices SET status = 'failed', updated_at = ?, error = ?, error_type = ? "
+                    "WHERE id = ?",
+                    (now, str(error), type(error).__name__, attempt),
+                )
+                return attempt
+            row = connection.execute(
+                """
+                INSERT INTO invoices (provider, amount_sat, memo, expiry, status, created_at,
+                                      updated_at, error, error_type)
+                VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?)
+                RETURNING id
+                """,
+                values,
+            ).fetchone()
+            return int(row[0])
+
+        try:
+            return self._with_retries(write)
+        except sqlite3.Error as failure:
+            raise LedgerError(
+                f"could not save the failed {provider} attempt to the ledger {self.path}: {failure}"
+            ) from failure
+
+    # --- attempts (exactly-once creation) ---------------------------------------------------------
+
+    def record_attempt(
+        self,
+        provider: str,
+        reference: str,
+        *,
+        amount_sat: Any = None,
+        memo: Any = None,
+        expiry: Any = None,
+        match: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Save a create attempt before its request is sent (status ``unknown`` until it is settled).
+
+        ``reference`` is the client reference the request carries; ``match`` what is needed to find
+        the invoice later if the answer is lost. Returns the attempt's ledger id.
+        """
+        now = _now()
+        values = (
+            provider,
+            reference,
+            json.dumps(dict(match or {}), default=str, ensure_ascii=False),
+            _as_int(amount_sat),
+            memo if isinstance(memo, str) else None,
+            _as_int(expiry),
+            UNKNOWN,
+            now,
+            now,
+            "request being sent; no answer yet",
         )
         try:
             return self._with_retries(
                 lambda connection: int(
                     connection.execute(
                         """
-                        INSERT INTO invoices (provider, amount_sat, memo, expiry, status, created_at,
-                                              updated_at, error, error_type)
-                        VALUES (?, ?, ?, ?, 'failed', ?, ?, ?, ?)
+                        INSERT INTO invoices (provider, reference, attempt, amount_sat, memo, expiry,
+                                              status, created_at, updated_at, note)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         RETURNING id
                         """,
                         values,
                     ).fetchone()[0]
                 )
             )
+        except sqlite3.Error as error:
+            raise LedgerError(
+                f"could not save the {provider} create attempt to the ledger {self.path} ({error}); "
+                "nothing was sent, so nothing can be lost"
+            ) from None
+
+    def mark_unknown(self, attempt: int, error: BaseException) -> None:
+        """Keep an attempt whose answer was lost as ``unknown``, with the error that lost it."""
+        now = _now()
+        try:
+            self._with_retries(
+                lambda connection: connection.execute(
+                    "UPDATE invoices SET status = ?, updated_at = ?, error = ?, error_type = ?, note = ? "
+                    "WHERE id = ?",
+                    (UNKNOWN, now, str(error), type(error).__name__, _MAY_EXIST, attempt),
+                )
+            )
         except sqlite3.Error as failure:
             raise LedgerError(
-                f"could not save the failed {provider} attempt to the ledger {self.path}: {failure}"
-            ) from failure
+                f"could not keep the unknown attempt {attempt} in the ledger {self.path}: {failure}"
+            ) from None
+
+    def claim(self, attempt: int, invoice: CreatedInvoice) -> bool:
+        """Make ``invoice`` (found at the provider) the attempt's row, unless another row holds it.
+
+        Returns False when the ledger already has that invoice: it belongs to another attempt.
+        """
+        values = _invoice_values(invoice, None)
+
+        def write(connection: sqlite3.Connection) -> bool:
+            if _held_elsewhere(connection, invoice, attempt) is not None:
+                return False
+            _fill_attempt(connection, attempt, values)
+            return True
+
+        try:
+            return self._with_retries(write)
+        except sqlite3.Error as error:
+            raise LedgerError(
+                f"could not save the recovered {invoice.provider} invoice {invoice.provider_id} to the "
+                f"ledger {self.path}: {error}. The invoice exists at the provider; it is attached to this "
+                "error as .invoice",
+                invoice,
+            ) from None
+
+    def held(self, provider: str, provider_ids: Iterable[str]) -> set[str]:
+        """Which of ``provider_ids`` the ledger already holds for ``provider``."""
+        wanted = [value for value in provider_ids if value]
+        if not wanted:
+            return set()
+        found = self._query(
+            f"SELECT provider_id FROM invoices WHERE provider = ? AND provider_id IN "
+            f"({', '.join('?' * len(wanted))})",
+            [provider, *wanted],
+        )
+        return set(found["provider_id"]) if len(found) else set()
+
+    def unknown_attempts(self, provider: str | None = None) -> pd.DataFrame:
+        """The attempts still ``unknown``: ``id``, ``provider``, ``reference``, ``attempt`` (a dict)."""
+        sql = "SELECT id, provider, reference, attempt, created_at FROM invoices WHERE status = ?"
+        parameters: list[Any] = [UNKNOWN]
+        if provider is not None:
+            sql += " AND provider = ?"
+            parameters.append(provider)
+        frame = self._query(sql + " ORDER BY id", parameters)
+        frame["attempt"] = [json.loads(text) if text else {} for text in frame["attempt"]]
+        return frame
+
+    def resolve_not_created(self, attempt: int, reason: str, *, kind: str = "NotCreated") -> None:
+        """Settle an unknown attempt that left no invoice to keep (``failed``; ``error_type`` ``kind``:
+        ``NotCreated``, or ``NeverPaid`` where a provider lists only paid invoices)."""
+        now = _now()
+        self._with_retries(
+            lambda connection: connection.execute(
+                "UPDATE invoices SET status = 'failed', updated_at = ?, error = ?, error_type = ?, note = ? "
+                "WHERE id = ? AND status = ?",
+                (now, reason, kind, reason, attempt, UNKNOWN),
+            )
+        )
 
     def set_status(self, invoice_id: int, status: str) -> bool:
         """Record a status; returns True when it changed (the change and its time are kept)."""
@@ -369,6 +497,90 @@ class LedgerStore:
         return self._with_retries(
             lambda connection: connection.execute("PRAGMA integrity_check").fetchone()[0], transaction=False
         )
+
+
+_MAY_EXIST = (
+    "the answer was lost after the request was sent: the invoice may exist; "
+    "lnnotebook.Ledger().reconcile() settles it"
+)
+_INVOICE_COLUMNS = (
+    "provider, provider_id, bolt11, amount_sat, memo, expiry, fee_sat, status, created_at, updated_at, raw, "
+    "note, error, error_type"
+)
+
+
+def _create_schema(connection: sqlite3.Connection) -> None:
+    connection.executescript(_SCHEMA)
+    present = {row[1] for row in connection.execute("PRAGMA table_info(invoices)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name not in present:  # a ledger written by an older lnnotebook
+            connection.execute(f"ALTER TABLE invoices ADD COLUMN {name} {kind}")
+    connection.executescript(_INDEXES)
+
+
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def bounded_raw(raw: Any, limit: int = MAX_RAW_CHARS) -> str:
+    """``raw`` as JSON text of at most about ``limit`` characters (a huge answer keeps its head)."""
+    text = json.dumps(dict(raw), default=str, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    return json.dumps({"truncated": True, "chars": len(text), "head": text[:limit]}, ensure_ascii=False)
+
+
+def _invoice_values(invoice: CreatedInvoice, error: BaseException | None) -> tuple[Any, ...]:
+    return (
+        invoice.provider,
+        invoice.provider_id,
+        invoice.bolt11,
+        invoice.amount_sat,
+        invoice.memo,
+        invoice.expiry,
+        invoice.fee_sat,
+        invoice.status,
+        _iso(invoice.created_at),
+        _now(),
+        bounded_raw(invoice.raw),
+        invoice.note,
+        None if error is None else str(error),
+        None if error is None else type(error).__name__,
+    )
+
+
+def _upsert(connection: sqlite3.Connection, values: tuple[Any, ...]) -> int:
+    row = connection.execute(
+        f"""
+        INSERT INTO invoices ({_INVOICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (provider, provider_id) WHERE provider_id IS NOT NULL DO UPDATE SET
+            bolt11 = excluded.bolt11, status = excluded.status, fee_sat = excluded.fee_sat,
+            updated_at = excluded.updated_at, raw = excluded.raw, note = excluded.note,
+            error = excluded.error, error_type = excluded.error_type
+        RETURNING id
+        """,
+        values,
+    ).fetchone()
+    return int(row[0])
+
+
+def _held_elsewhere(connection: sqlite3.Connection, invoice: CreatedInvoice, attempt: int) -> int | None:
+    if invoice.provider_id is None:
+        return None
+    row = connection.execute(
+        "SELECT id FROM invoices WHERE provider = ? AND provider_id = ? AND id != ?",
+        (invoice.provider, invoice.provider_id, attempt),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _fill_attempt(connection: sqlite3.Connection, attempt: int, values: tuple[Any, ...]) -> int:
+    """The attempt row becomes the invoice (its reference and match information stay)."""
+    assignments = ", ".join(f"{name.strip()} = ?" for name in _INVOICE_COLUMNS.split(","))
+    cursor = connection.execute(f"UPDATE invoices SET {assignments} WHERE id = ?", (*values, attempt))
+    if cursor.rowcount == 0:  # the attempt row is gone (another process settled it): add the invoice
+        return _upsert(connection, values)
+    return attempt
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -74,6 +74,7 @@ HISTORY_COLUMNS: dict[str, str] = {
     "created_at": UTC_TIME,
     "updated_at": UTC_TIME,
     "note": "string",
+    "reference": "string",  # the client reference sent with the create (lost answers are matched on it)
     "raw": "object",  # the provider's response as a dict, secrets removed
     "error": "string",
     "error_type": "string",
@@ -111,6 +112,17 @@ REFRESH_COLUMNS: dict[str, str] = {
     "old_status": "string",
     "status": "string",
     "changed": "boolean",
+    "error": "string",
+}
+
+# ``Ledger.reconcile()``: one row per unknown attempt asked about.
+RECONCILE_COLUMNS: dict[str, str] = {
+    "id": "Int64",
+    "provider": "string",
+    "reference": "string",
+    "resolution": "string",  # created, not created, never paid, unknown
+    "provider_id": "string",
+    "bolt11": "string",
     "error": "string",
 }
 
@@ -322,6 +334,7 @@ _FRAMES: dict[str, FrameSchema] = {
     "compare": FrameSchema("compare", COMPARE_COLUMNS, index=COMPARE_INDEX, free_levels=0),
     "invoice_metrics": FrameSchema("invoice_metrics", METRIC_COLUMNS),
     "refresh": FrameSchema("refresh", REFRESH_COLUMNS),
+    "reconcile": FrameSchema("reconcile", RECONCILE_COLUMNS),
     "status_changes": FrameSchema("status_changes", STATUS_CHANGE_COLUMNS),
     "offers_frame": FrameSchema("offers_frame", OFFER_COLUMNS),
     "read_invoices": FrameSchema("read_invoices", {**NODE_INVOICE_COLUMNS, **NODE_DECODED_COLUMNS}),

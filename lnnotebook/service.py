@@ -34,6 +34,8 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -44,7 +46,14 @@ from lnnotebook.ledger import LedgerError, LedgerStore, default_ledger_path
 from lnnotebook.providers import provider_class
 from lnnotebook.providers.base import STATUSES, Provider, Recorder, whole_number
 from lnnotebook.providers.errors import ProviderError
-from lnnotebook.schema import CREATED_COLUMNS, CREATED_FIELDS, JOINED_DTYPES, REFRESH_COLUMNS, decoded_renames
+from lnnotebook.schema import (
+    CREATED_COLUMNS,
+    CREATED_FIELDS,
+    JOINED_DTYPES,
+    RECONCILE_COLUMNS,
+    REFRESH_COLUMNS,
+    decoded_renames,
+)
 
 # None: the default ledger; False: none; a path; a Ledger (or any Recorder).
 LedgerSpec: TypeAlias = LedgerStore | Recorder | str | os.PathLike | bool | None
@@ -65,6 +74,17 @@ class Ledger(LedgerStore):
         ``changed``, and ``error`` when the provider could not answer (the invoice stays pending).
         """
         return refresh(self, providers)
+
+    def reconcile(self, providers: Mapping[str, Provider] | Iterable[Provider] | None = None) -> pd.DataFrame:
+        """Settle every ``unknown`` attempt (a create whose answer was lost) by asking its provider.
+
+        Each attempt becomes ``created`` (the invoice found at the provider, now in the ledger once),
+        ``not created`` (the provider lists no such invoice, and enough time has passed), ``never
+        paid`` (LNPay, which lists only settled invoices: none carries it and it would have expired),
+        or stays ``unknown`` (the provider could not be asked, or it is too early to tell; ``error``
+        says which). ``providers``: as for ``refresh``. Returns one row per attempt asked about.
+        """
+        return reconcile(self, providers)
 
 
 _ledgers: dict[Path, Ledger] = {}
@@ -317,12 +337,7 @@ def refresh(
 ) -> pd.DataFrame:
     """``Ledger.refresh()`` for ``ledger`` (None: the default one); see there."""
     store = _store(ledger, "refresh()")
-    if providers is None:
-        clients: dict[str, Provider] = {}
-    elif isinstance(providers, Mapping):
-        clients = dict(providers)
-    else:
-        clients = {client.name: client for client in providers}
+    clients = _client_map(providers)
     pending = store._query(
         "SELECT id, provider, provider_id, status FROM invoices "
         "WHERE status = 'pending' AND provider_id IS NOT NULL ORDER BY id"
@@ -334,6 +349,66 @@ def refresh(
         asker.close()
     frame = pd.DataFrame.from_records(rows, columns=list(REFRESH_COLUMNS))
     return frame.astype(REFRESH_COLUMNS)
+
+
+def reconcile(
+    ledger: LedgerSpec = None, providers: Mapping[str, Provider] | Iterable[Provider] | None = None
+) -> pd.DataFrame:
+    """``Ledger.reconcile()`` for ``ledger`` (None: the default one); see there."""
+    store = _store(ledger, "reconcile()")
+    asker = _StatusAsker(store, _client_map(providers))
+    try:
+        rows = [_settle(store, asker, *row) for row in store.unknown_attempts().itertuples(index=False)]
+    finally:
+        asker.close()
+    frame = pd.DataFrame.from_records(rows, columns=list(RECONCILE_COLUMNS))
+    return frame.astype(RECONCILE_COLUMNS)
+
+
+def _settle(
+    store: LedgerStore, asker: _StatusAsker, attempt: Any, provider: str, reference: Any, match: Any, _: Any
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": attempt,
+        "provider": provider,
+        "reference": reference,
+        "resolution": "unknown",
+    }
+    if not match or not reference:
+        return {**row, "error": "the attempt has no client reference to look it up by"}
+    try:
+        client = asker.client(provider)
+        candidates = client.lookup(match)
+    except ProviderError as error:
+        return {**row, "error": f"could not ask: {error}"}
+    for candidate in candidates:
+        found = replace(candidate, note="; ".join(filter(None, [candidate.note, "recovered by reconcile()"])))
+        if store.claim(int(attempt), found):
+            return {**row, "resolution": "created", "provider_id": found.provider_id, "bolt11": found.bolt11}
+    decided = client.settled_by(match)
+    if datetime.now(timezone.utc) < decided:
+        return {
+            **row,
+            "error": f"nothing listed yet; too early to tell: reconcile again after {decided.isoformat()}",
+        }
+    if client.lookup_finds_unpaid:
+        reason = f"{provider} lists no invoice with this attempt's reference or request: it was not created"
+        store.resolve_not_created(int(attempt), reason)
+        return {**row, "resolution": "not created", "error": reason}
+    reason = (
+        f"{provider} lists only paid invoices and none carries this attempt's reference; its expiry has "
+        "passed, so if it was created it expired unpaid: no money arrived for it"
+    )
+    store.resolve_not_created(int(attempt), reason, kind="NeverPaid")
+    return {**row, "resolution": "never paid", "error": reason}
+
+
+def _client_map(providers: Mapping[str, Provider] | Iterable[Provider] | None) -> dict[str, Provider]:
+    if providers is None:
+        return {}
+    if isinstance(providers, Mapping):
+        return dict(providers)
+    return {client.name: client for client in providers}
 
 
 class _StatusAsker:
@@ -383,5 +458,6 @@ __all__ = [
     "create_invoices",
     "get_ledger",
     "history",
+    "reconcile",
     "refresh",
 ]

@@ -48,6 +48,7 @@ from urllib3.util.retry import Retry
 
 from lnnotebook.options import env_var
 from lnnotebook.providers.errors import (
+    AnswerLostError,
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
@@ -416,6 +417,7 @@ class Transport:
         headers: Mapping[str, str] | None,
     ) -> requests.Response:
         failure: str | None = None
+        lost = False
         try:
             return self.session.request(
                 method,
@@ -429,9 +431,11 @@ class Transport:
             )
         except requests.exceptions.RequestException as exc:
             failure = self._describe_exception(exc)
+            lost = _answer_lost(exc)
         # Raised outside the except block: the requests exception (its text holds the full URL,
         # which can hold keys) must not ride along as __context__.
-        raise ProviderUnavailableError(f"{action}: {shown} failed: {failure}", provider=self.provider)
+        error_class = AnswerLostError if lost else ProviderUnavailableError
+        raise error_class(f"{action}: {shown} failed: {failure}", provider=self.provider)
 
     def _read_body(self, response: requests.Response, action: str, shown: str) -> None:
         """Read the body into ``response`` (``.content``, ``.text``, ``.json()``) within the limits."""
@@ -456,8 +460,8 @@ class Transport:
             failure = f"reading the body failed ({type(exc).__name__}: {self.redact(str(exc))[:300]})"
         finally:
             response.close()
-        if failure is not None:
-            raise ProviderUnavailableError(f"{action}: {shown}: {failure}", provider=self.provider)
+        if failure is not None:  # the request was answered, but the answer did not all arrive
+            raise AnswerLostError(f"{action}: {shown}: {failure}", provider=self.provider)
         if size > self.max_body_bytes:
             raise UnexpectedResponseError(
                 f"{action}: {shown} returned HTTP {response.status_code} with a body over "
@@ -498,6 +502,21 @@ class Transport:
             kind = type(exc).__name__
         detail = self.redact(str(exc))
         return f"{kind} ({type(exc).__name__}: {detail[:300]})"
+
+
+def _answer_lost(exc: requests.exceptions.RequestException) -> bool:
+    """True when the request may have reached the server: anything but a failure to connect."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+        return not isinstance(
+            reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+        )
+    return False
 
 
 def _decode_json(response: requests.Response) -> tuple[Any, str | None]:

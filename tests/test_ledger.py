@@ -192,12 +192,26 @@ def test_threads_of_create_invoices_lose_nothing(sb, tmp_path: Path) -> None:
     assert sorted(recorded["provider_id"]) == sorted(frame["provider_id"])
 
 
-def test_a_failed_ledger_write_hands_back_the_invoice(sb, tmp_path: Path) -> None:
+def test_a_ledger_that_cannot_keep_the_attempt_sends_nothing(sb, tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     client = sb.connect("barkd", ledger=path)
     with sqlite3.connect(path) as other:  # break the file under the client's feet
         other.execute("DROP TABLE status_changes")
         other.execute("DROP TABLE invoices")
+    before = sb.minted("barkd")
+    with pytest.raises(LedgerError, match="nothing was sent") as caught:
+        client.create_invoice(90)
+    assert caught.value.invoice is None and sb.minted("barkd") == before
+
+
+def test_a_failed_ledger_write_hands_back_the_invoice(sb, tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    client = sb.connect("barkd", ledger=path)
+    with sqlite3.connect(path) as other:  # the attempt is written (INSERT), the invoice cannot be (UPDATE)
+        other.execute(
+            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+        )
     with pytest.raises(LedgerError) as caught:
         client.create_invoice(90)
     assert caught.value.invoice is not None and caught.value.invoice.bolt11.startswith("lntbs")
@@ -286,9 +300,11 @@ def test_a_failed_ledger_write_of_a_failed_attempt_keeps_the_provider_error(
 ) -> None:
     path = tmp_path / "ledger.sqlite"
     client = sb.connect("barkd", ledger=path, retries=0)
-    with sqlite3.connect(path) as other:
-        other.execute("DROP TABLE status_changes")
-        other.execute("DROP TABLE invoices")
+    with sqlite3.connect(path) as other:  # the attempt is written, its failure cannot be
+        other.execute(
+            "CREATE TRIGGER no_updates BEFORE UPDATE ON invoices "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+        )
     sb.inject("barkd", "500")
     with pytest.raises(ln.ProviderUnavailableError):  # not the ledger's sqlite3.OperationalError
         client.create_invoice(92)

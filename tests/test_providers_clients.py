@@ -206,7 +206,8 @@ def test_tazapay_sends_satoshis_metadata_and_description_hash(sb):
     decoded = ln.decode(invoice.bolt11)
     assert decoded.amount_msat == 12_345_600_000  # amount is in sats (smallest unit)
     assert decoded.description_hash == digest.hex() and decoded.description is None
-    assert invoice.raw["data"]["metadata"] == {"order": "7890"}
+    metadata = invoice.raw["data"]["metadata"]  # the user's, plus the client reference of the attempt
+    assert metadata.pop("lnnotebook_reference").startswith("lnnb-") and metadata == {"order": "7890"}
     assert invoice.raw["data"]["expiry_interval"] == 4800
 
 
@@ -238,7 +239,10 @@ def test_lnpay_description_hash_is_sent_as_hex_whatever_the_input_form(sb):
 def test_lnpay_pass_thru_is_kept_and_wallet_id_hidden(sb):
     client = sb.connect("lnpay")
     invoice = client.create_invoice(100, pass_thru={"ticketId": "556"})
-    assert invoice.raw["passThru"]["userDefined"] == {"ticketId": "556"}
+    user_defined = invoice.raw["passThru"]["userDefined"]  # the user's, plus the attempt's reference
+    assert user_defined.pop("lnnotebook_reference").startswith("lnnb-") and user_defined == {
+        "ticketId": "556"
+    }
     assert invoice.raw["passThru"]["wallet_id"] == "***"
 
 

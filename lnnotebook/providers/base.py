@@ -19,10 +19,12 @@ import binascii
 import contextlib
 import logging
 import operator
+import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Protocol
 
 import requests
@@ -31,8 +33,10 @@ from lnnotebook.bolt11 import Invoice, InvoiceError, decode
 from lnnotebook.errors import LnnotebookError
 from lnnotebook.options import Option, resolve_options
 from lnnotebook.providers.errors import (
+    AnswerLostError,
     ConfigurationError,
     InvalidRequestError,
+    InvoiceMayExistError,
     ProviderError,
     SuspectInvoiceError,
     UnexpectedResponseError,
@@ -60,7 +64,10 @@ COMMON_OPTIONS: tuple[Option, ...] = (
     Option("retries", int, 3, help="retries for safe requests (see lnnotebook.transport)"),
     Option("backoff", float, 0.3, help="urllib3 backoff_factor between retries"),
     Option("allow_insecure", bool, False, help="allow plain http:// to non-loopback hosts"),
+    Option("network", str, None, help="BOLT11 currency the provider's invoices must carry (bc, tb, ...)"),
 )
+REFERENCE_PREFIX = "lnnb-"  # client references: REFERENCE_PREFIX + 32 hex digits
+LOOKUP_SLACK_S = 5.0  # seconds around an attempt in which a provider's invoice timestamp may fall
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,11 @@ class CreatedInvoice:
 class Recorder(Protocol):
     """Where a client reports what happened (the ledger is one). A recorder that cannot save raises an
     ``LnnotebookError``; from ``record`` it must carry the invoice (``LedgerError.invoice``), because
-    the invoice exists at the provider and must never be lost."""
+    the invoice exists at the provider and must never be lost.
+
+    A recorder that also has the ``AttemptRecorder`` methods (the ledger has) gets every create as an
+    attempt *before* its request is sent, so an invoice whose answer is lost can be found again.
+    """
 
     def record(self, invoice: CreatedInvoice, *, error: BaseException | None = None) -> object:
         """Keep an invoice the provider created (``error``: what is wrong with it), durably."""
@@ -116,6 +127,38 @@ class Recorder(Protocol):
         ...
 
 
+class AttemptRecorder(Recorder, Protocol):
+    """A recorder that keeps create attempts: ``record``/``record_failure`` then take ``attempt=``."""
+
+    def record_attempt(
+        self,
+        provider: str,
+        reference: str,
+        *,
+        amount_sat: Any = None,
+        memo: Any = None,
+        expiry: Any = None,
+        match: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Keep an attempt before its request is sent; returns its id (raises if it cannot)."""
+        ...
+
+    def mark_unknown(self, attempt: int, error: BaseException) -> object:
+        """The attempt's answer was lost and the provider could not be asked: keep it ``unknown``."""
+        ...
+
+    def claim(self, attempt: int, invoice: CreatedInvoice) -> bool:
+        """Make a found invoice the attempt's; False when another attempt already holds it."""
+        ...
+
+
+def keeps_attempts(recorder: object) -> bool:
+    """True when ``recorder`` has the ``AttemptRecorder`` methods."""
+    return all(
+        callable(getattr(recorder, name, None)) for name in ("record_attempt", "mark_unknown", "claim")
+    )
+
+
 class Provider(ABC):
     """A client for one invoice provider. Create with ``lnnotebook.connect(name, **options)``.
 
@@ -130,6 +173,11 @@ class Provider(ABC):
     max_amount_sat: ClassVar[int] = MAX_SUPPLY_SAT
     supports_expiry: ClassVar[bool] = True
     idempotent_create: ClassVar[bool] = False  # True only with an idempotency key on every POST
+    network: ClassVar[str | None] = None  # the BOLT11 currency every invoice carries, when fixed
+    lookup_finds_unpaid: ClassVar[bool] = True  # False: the lookup lists only paid invoices (LNPay)
+    default_invoice_expiry: ClassVar[int] = 3600  # seconds, when the create does not say
+    # provider_specific arguments kept with an attempt (JSON-safe, no secret) for a later lookup
+    attempt_arguments: ClassVar[frozenset[str]] = frozenset()
     retry_statuses: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
 
     def __init__(self, *, recorder: Recorder | None = None, **options: Any) -> None:
@@ -149,6 +197,7 @@ class Provider(ABC):
         )
         self._secrets += tuple(self._derived_secrets())
         self._closed = False
+        self._attempt = threading.local()  # the create this thread is sending (reference, match)
         # Told about every invoice this client creates before create_invoice returns it.
         self.recorder: Recorder | None = recorder
         try:
@@ -211,12 +260,27 @@ class Provider(ABC):
         self._check_amount(amount_sat)
         return None
 
+    def _lookup(self, match: Mapping[str, Any]) -> list[CreatedInvoice]:
+        """The invoices at the provider that fit ``match`` (see ``lookup``); override where a list or
+        replay endpoint exists."""
+        raise NotImplementedError
+
+    def _expected_descriptions(self, memo: str) -> tuple[str, ...]:
+        """The descriptions an invoice asked for with ``memo`` may carry (a provider's own suffix...)."""
+        return (memo,)
+
     # --- public API ----------------------------------------------------------------------------
 
     def create_invoice(
         self, amount_sat: int, memo: str | None = None, expiry: int | None = None, **provider_specific: Any
     ) -> CreatedInvoice:
-        """Create an invoice; validates everything before sending anything."""
+        """Create an invoice; validates everything before sending anything.
+
+        With a recorder that keeps attempts (the ledger) the attempt and its client reference are
+        saved before the request is sent. If the answer is lost after sending (``AnswerLostError``)
+        the client looks the invoice up at the provider and returns it (``note`` says "recovered");
+        if it cannot tell now, the attempt stays ``unknown`` and ``InvoiceMayExistError`` is raised.
+        """
         self._ensure_open()
         amount_sat = self._check_amount(amount_sat)
         memo = self._check_memo(memo)
@@ -229,22 +293,56 @@ class Provider(ABC):
                 provider=self.name,
                 field=unknown[0],
             )
+        match = self._match_info(amount_sat, memo, expiry, provider_specific)
+        attempt = self._begin_attempt(match)
+        self._attempt.match = match
+        lost: AnswerLostError | None = None
         try:
             created = self._create(amount_sat, memo, expiry, **provider_specific)
+            created = self._checked(created, match)
         except SuspectInvoiceError as error:  # created, yet wrong: keep it, with what is wrong
-            if self.recorder is not None:
-                self.recorder.record(error.invoice, error=error)
+            self._keep(error.invoice, attempt, error=error)
             raise
+        except AnswerLostError as error:
+            lost = error
         except ProviderError as error:
-            if self.recorder is not None:
-                try:
-                    self.recorder.record_failure(
-                        self.name, error, amount_sat=amount_sat, memo=memo, expiry=expiry
-                    )
-                except LnnotebookError as unsaved:  # the provider's error is what the caller must see
-                    _log.warning("%s", unsaved)
+            self._keep_failure(error, match, attempt)
             raise
-        return self._finalise(created)
+        finally:
+            self._attempt.match = None
+        if lost is not None:  # outside the except block: no exception chain to carry
+            return self._recover(lost, match, attempt)
+        return self._finalise(created, attempt)
+
+    def lookup(self, match: Mapping[str, Any]) -> list[CreatedInvoice]:
+        """Invoices at the provider that fit a create attempt (``match``: what the ledger kept of it),
+        best first; raises a ProviderError when the provider cannot be asked. ``[]``: none made."""
+        self._ensure_open()
+        if not self.can_look_up:
+            raise ProviderError(
+                "this provider offers no way to look an invoice up by what was asked", provider=self.name
+            )
+        found = []
+        for invoice in self._lookup(match):
+            try:
+                found.append(self._checked(invoice, match))
+            except SuspectInvoiceError as error:
+                found.append(error.invoice)  # still the provider's invoice; its note says what is wrong
+        return found
+
+    def settled_by(self, match: Mapping[str, Any]) -> datetime:
+        """From when a lookup that finds nothing for ``match`` means there is nothing to find: once the
+        provider has answered or dropped the request, or (a lookup of paid invoices only) once the
+        invoice, if it was made, has expired unpaid."""
+        settle = datetime.fromisoformat(match["settle_after"])
+        if self.lookup_finds_unpaid:
+            return settle
+        expiry = match.get("expiry") or self.default_invoice_expiry
+        return settle + timedelta(seconds=expiry + LOOKUP_SLACK_S)
+
+    @property
+    def can_look_up(self) -> bool:
+        return type(self)._lookup is not Provider._lookup
 
     def invoice_status(self, invoice_or_id: CreatedInvoice | str) -> str:
         """``pending``, ``paid``, ``expired`` or ``failed``, from the provider's status endpoint."""
@@ -296,15 +394,162 @@ class Provider(ABC):
 
     # --- helpers for provider modules ----------------------------------------------------------
 
-    def _finalise(self, invoice: CreatedInvoice) -> CreatedInvoice:
+    def _finalise(self, invoice: CreatedInvoice, attempt: int | None = None) -> CreatedInvoice:
         """The one place every created invoice passes through before it is returned: the recorder.
 
         A failed write raises (``LedgerError`` from the ledger) carrying the invoice, so it is never
         silently unrecorded.
         """
-        if self.recorder is not None:
-            self.recorder.record(invoice)
+        self._keep(invoice, attempt)
         return invoice
+
+    def _keep(
+        self, invoice: CreatedInvoice, attempt: int | None, *, error: BaseException | None = None
+    ) -> None:
+        if self.recorder is None:
+            return
+        extra: dict[str, Any] = {} if error is None else {"error": error}  # a plain recorder: record(invoice)
+        if attempt is not None:
+            extra["attempt"] = attempt
+        self.recorder.record(invoice, **extra)
+
+    def _keep_failure(self, error: ProviderError, match: Mapping[str, Any], attempt: int | None) -> None:
+        if self.recorder is None:
+            return
+        asked = {key: match.get(key) for key in ("amount_sat", "memo", "expiry")}
+        if attempt is not None:
+            asked["attempt"] = attempt
+        try:
+            self.recorder.record_failure(self.name, error, **asked)
+        except LnnotebookError as unsaved:  # the provider's error is what the caller must see
+            _log.warning("%s", unsaved)
+
+    def reference(self) -> str | None:
+        """The client reference of the create this thread is sending (for ``_create``), else None."""
+        match = getattr(self._attempt, "match", None)
+        return None if match is None else match["reference"]
+
+    def _match_info(
+        self, amount_sat: int, memo: str | None, expiry: int | None, provider_specific: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What the ledger keeps of an attempt to find its invoice later (no secret in it)."""
+        sent_at = now_utc()
+        kept = {}
+        # description_hash always: the signed invoice is checked against it
+        for name in sorted((self.attempt_arguments | {"description_hash"}) & set(provider_specific)):
+            value = provider_specific[name]
+            if name == "description_hash" and value is not None:
+                value = hex_or_bytes_to_hex(value, length=32, provider=self.name, field=name)
+            kept[name] = dict(value) if isinstance(value, Mapping) else value
+        return {
+            "reference": REFERENCE_PREFIX + uuid.uuid4().hex,
+            "amount_sat": amount_sat,
+            "memo": memo,
+            "expiry": expiry,
+            "arguments": kept,
+            "sent_at": sent_at.isoformat(),
+            # after this, a provider that had the request has answered or given up on it
+            "settle_after": (sent_at + timedelta(seconds=self.config["read_timeout"] + 1)).isoformat(),
+        }
+
+    def _begin_attempt(self, match: Mapping[str, Any]) -> int | None:
+        if self.recorder is None or not keeps_attempts(self.recorder):
+            return None
+        recorder: AttemptRecorder = self.recorder  # type: ignore[assignment]  # checked above
+        return recorder.record_attempt(
+            self.name,
+            match["reference"],
+            amount_sat=match["amount_sat"],
+            memo=match["memo"],
+            expiry=match["expiry"],
+            match=match,
+        )
+
+    def _recover(
+        self, lost: AnswerLostError, match: Mapping[str, Any], attempt: int | None
+    ) -> CreatedInvoice:
+        """After a lost answer: the invoice found at the provider, or ``InvoiceMayExistError``."""
+        why = "this provider has no lookup" if not self.can_look_up else ""
+        if self.can_look_up:
+            try:
+                for candidate in self.lookup(match):
+                    recovered = replace(
+                        candidate, note=_joined(candidate.note, f"recovered after: {lost.message}")
+                    )
+                    if self._claim(recovered, attempt):
+                        return recovered
+                why = "no invoice fitting the request is listed yet"
+            except ProviderError as failure:
+                why = f"the lookup failed: {failure.message}"
+        message = (
+            f"{lost.message}. The invoice may exist at {self.name} ({why}); the attempt is kept as unknown "
+            f"with reference {match['reference']}: run lnnotebook.Ledger().reconcile() (CLI: lnnotebook "
+            "reconcile) to settle it"
+        )
+        error = InvoiceMayExistError(
+            message, provider=self.name, attempt=attempt, reference=match["reference"]
+        )
+        if attempt is not None:
+            try:
+                self.recorder.mark_unknown(attempt, error)  # type: ignore[union-attr]
+            except LnnotebookError as unsaved:
+                _log.warning("%s", unsaved)
+        elif self.recorder is not None:
+            self._keep_failure(error, match, None)
+        raise error from None
+
+    def _claim(self, invoice: CreatedInvoice, attempt: int | None) -> bool:
+        """Record a found invoice as the attempt's; False when the ledger has it for another attempt."""
+        if self.recorder is None:
+            return True
+        if attempt is None:
+            self.recorder.record(invoice)
+            return True
+        return bool(self.recorder.claim(attempt, invoice))  # type: ignore[attr-defined]
+
+    def _checked(self, invoice: CreatedInvoice, match: Mapping[str, Any]) -> CreatedInvoice:
+        """``invoice`` if its signed BOLT11 fits the request, else a SuspectInvoiceError carrying it."""
+        if invoice.bolt11 is None:
+            return invoice
+        problem: str | None
+        try:
+            decoded = decode(invoice.bolt11)
+        except InvoiceError as exc:
+            problem, field_name = f"the invoice does not decode: {exc}", "bolt11"
+        else:
+            problem, field_name = self._mismatch(decoded, match)
+        if problem is None:
+            return invoice
+        message = f"create invoice: {problem}"
+        suspect = replace(invoice, note=_joined(invoice.note, message))
+        raise SuspectInvoiceError(message, provider=self.name, field=field_name, invoice=suspect)
+
+    def _mismatch(self, decoded: Invoice, match: Mapping[str, Any]) -> tuple[str | None, str]:
+        """(what differs between the signed invoice and the request, field) or (None, "")."""
+        asked_msat = match["amount_sat"] * 1000
+        if decoded.amount_msat != asked_msat:
+            shown = "no amount" if decoded.amount_msat is None else f"{decoded.amount_msat} msat"
+            return f"the signed invoice is for {shown}, {asked_msat} msat were asked for", "amount"
+        wanted_hash = match.get("arguments", {}).get("description_hash")
+        memo = match.get("memo")
+        if wanted_hash is not None:
+            if (decoded.description_hash or "").lower() != wanted_hash.lower():
+                return (
+                    "the signed invoice does not commit to the description_hash asked for",
+                    "description_hash",
+                )
+        elif memo and decoded.description not in self._expected_descriptions(memo):
+            return (
+                f"the signed invoice's description is {decoded.description!r}, not the memo {memo!r}",
+                "memo",
+            )
+        expiry = match.get("expiry")
+        if expiry is not None and decoded.expiry != expiry:
+            return f"the signed invoice expires after {decoded.expiry} s, {expiry} s were asked for", "expiry"
+        network = self.config.get("network") or self.network
+        if network and decoded.network != network:
+            return f"the signed invoice is for network {decoded.network!r}, not {network!r}", "network"
+        return None, ""
 
     def _record(self, *, raw: Any, **fields: Any) -> CreatedInvoice:
         """A CreatedInvoice for this provider with secrets scrubbed from ``raw``."""
@@ -409,6 +654,19 @@ class Provider(ABC):
             )
         return value
 
+    def _side_int(self, body: Any, key: str, notes: list[str]) -> int | None:
+        """An optional integer side field, coerced from a string of digits; a value that cannot be
+        read is noted (``notes``) and taken as missing: a side field never costs the invoice."""
+        value = body.get(key) if isinstance(body, Mapping) else None
+        number = lenient_int(value)
+        if value is not None and number is None:
+            notes.append(
+                f"field {key!r} ignored: {type(value).__name__} {str(value)[:40]!r} is not an integer"
+            )
+        elif isinstance(value, str):
+            notes.append(f"field {key!r} was the string {value!r}; read as {number}")
+        return number
+
     def _field(
         self, body: Any, key: str, kinds: type | tuple[type, ...], action: str, *, optional: bool = False
     ):
@@ -425,6 +683,17 @@ class Provider(ABC):
                 f"field {key!r} is missing" if isinstance(body, Mapping) else "body is not a JSON object"
             )
         raise UnexpectedResponseError(f"{action}: response {problem}", provider=self.name, field=key)
+
+
+def _joined(*notes: str | None) -> str | None:
+    return "; ".join(note for note in notes if note) or None
+
+
+def lenient_int(value: Any) -> int | None:
+    """A side field's integer: an int, or a string of digits (``"0"``); None for anything else."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 40:
+        return int(value.strip())
+    return whole_number(value)
 
 
 def whole_number(value: Any) -> int | None:

@@ -82,6 +82,23 @@ class ProviderUnavailableError(ProviderError):
     """The provider could not be reached, timed out, or answered with a server error (5xx)."""
 
 
+class AnswerLostError(ProviderUnavailableError):
+    """The request was sent but its answer was lost (a read timeout, or the connection dropped after
+    sending): the provider may have acted on it. A create that ends so is looked up (``Provider``)."""
+
+
+class InvoiceMayExistError(AnswerLostError):
+    """A create's answer was lost and the provider could not tell, now, whether it made the invoice.
+
+    The ledger keeps the attempt as ``unknown`` (``attempt``: its ledger id, ``reference``: the client
+    reference sent with it); ``lnnotebook.Ledger().reconcile()`` settles it later."""
+
+    def __init__(self, message: str, *, attempt: Any = None, reference: str | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.attempt = attempt
+        self.reference = reference
+
+
 class UnexpectedResponseError(ProviderError):
     """The provider answered, but not in the documented shape (bad JSON, missing fields, odd status)."""
 

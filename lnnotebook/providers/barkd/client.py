@@ -19,10 +19,18 @@ Choices where the docs and barkd's code disagree (this folder's NOTES.md), follo
 * ``fee_sat`` comes from ``GET /api/v1/fees/lightning/receive`` after the invoice is created; if that
   call fails the invoice is still returned, with ``fee_sat=None`` and a ``note``.
 * ``provider_id`` is the payment hash (barkd's receive identifier).
+* barkd's create takes no client reference. A create whose answer is lost is looked up in ``GET
+  /api/v1/lightning/receives`` (pending receives, oldest first), matching the amount, the description
+  and an invoice timestamp within the attempt's time window; invoices the ledger already holds are
+  skipped, so equal lost attempts each get their own receive. Without a reference this is a heuristic:
+  a receive with the same amount and description made in the same seconds by someone else (another
+  ledger) is indistinguishable from ours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -35,13 +43,14 @@ from lnnotebook.providers.barkd.wire import (
     AWAITING_PAYMENT,
     CREATE_PATH,
     FEE_PATH,
+    LIST_PATH,
     NAME,
     PENDING_STATES,
     SETTLED,
     STATUS_PATH,
     UNKNOWN_RECEIVE_MARKER,
 )
-from lnnotebook.providers.base import CreatedInvoice, Provider, now_utc
+from lnnotebook.providers.base import LOOKUP_SLACK_S, CreatedInvoice, Provider, now_utc
 from lnnotebook.providers.errors import NotFoundError, ProviderError, UnexpectedResponseError
 
 
@@ -90,6 +99,47 @@ class BarkdProvider(Provider):
             raw=body,
             note=note,
         )
+
+    def _lookup(self, match: Mapping[str, Any]) -> list[CreatedInvoice]:
+        action = "look up a lost invoice"
+        _, body = self._request("GET", LIST_PATH, action=action)
+        if not isinstance(body, list):
+            raise UnexpectedResponseError(
+                f"{action}: the receive list is not a JSON array", provider=self.name
+            )
+        # barkd is the user's own wallet daemon, on the user's clock: its invoice is signed after the
+        # request arrived, in the same second or later (timestamps are whole seconds).
+        earliest = int(datetime.fromisoformat(match["sent_at"]).timestamp())
+        latest = datetime.fromisoformat(match["settle_after"]).timestamp() + LOOKUP_SLACK_S
+        found = []
+        for receive in body:
+            bolt11 = receive.get("invoice") if isinstance(receive, Mapping) else None
+            if not isinstance(bolt11, str):
+                continue
+            try:
+                decoded = decode(bolt11)
+            except InvoiceError:
+                continue
+            fits = (
+                decoded.amount_msat == match["amount_sat"] * 1000
+                and (decoded.description or "") == (match["memo"] or "")
+                and earliest <= decoded.timestamp <= latest
+            )
+            if fits:
+                found.append(
+                    self._record(
+                        provider_id=decoded.payment_hash,
+                        bolt11=bolt11,
+                        amount_sat=match["amount_sat"],
+                        memo=match["memo"],
+                        expiry=decoded.expiry,
+                        fee_sat=None,
+                        status="pending",
+                        created_at=decoded.created_at or now_utc(),
+                        raw=receive,
+                    )
+                )
+        return found
 
     def _status(self, provider_id: str) -> str:
         action = "invoice status"

@@ -56,7 +56,10 @@ silent, following what the server does:
   LNbits then drops the memo, so the client does not send it and ``note`` says so.
 * ``provider_id`` is the payment hash.
 
-A create is never retried after the request was sent (LNbits has no idempotency key).
+A create is never retried after the request was sent (LNbits has no idempotency key). Instead it carries
+the client reference in ``extra`` (``{"lnnotebook_reference": ...}``; LNbits stores ``extra`` and returns it
+with the payment), and a create whose answer is lost is looked up in ``GET /api/v1/payments`` (the wallet's
+payments, filtered by ``amount`` in msat, newest first) by that reference.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ from lnnotebook.providers.errors import (
     AuthenticationError,
     InvalidRequestError,
     ProviderError,
+    SuspectInvoiceError,
     UnexpectedResponseError,
 )
 from lnnotebook.providers.lnbits.wire import (
@@ -88,6 +92,7 @@ from lnnotebook.providers.lnbits.wire import (
     LNBITS_ERROR_STATUS,
     NAME,
     PAYMENTS_PATH,
+    REFERENCE_FIELD,
     STATUS_PATH,
     UNKNOWN_KEY_MESSAGE,
     WALLET_PATH,
@@ -127,24 +132,36 @@ class LnbitsProvider(Provider):
             payload["memo"] = memo  # LNbits drops the memo when a description hash is given
         if expiry is not None:
             payload["expiry"] = expiry
+        reference = self.reference()
+        if reference is not None:
+            payload["extra"] = {REFERENCE_FIELD: reference}  # found again by it if the answer is lost
         _, body = self._request("POST", PAYMENTS_PATH, action=action, json_body=payload, ok=(CREATED_STATUS,))
+        return self._payment(body, action, amount_sat, memo, expiry, "description_hash" in payload)
+
+    def _payment(
+        self, body: Any, action: str, amount_sat: int, memo: str | None, expiry: int | None, hashed: bool
+    ) -> CreatedInvoice:
+        """The record of a created ``Payment`` object (a create's answer, or one found in the list)."""
         bolt11 = self._field(body, "bolt11", str, action, optional=True) or self._field(
             body, "payment_request", str, action
         )
         payment_hash = self._field(body, "payment_hash", str, action)
         known = {"provider_id": payment_hash, "amount_sat": amount_sat, "memo": memo, "raw": body}
         decoded = self._decode_returned(bolt11, action, "bolt11", expiry=expiry, **known)
-        fee_msat = self._field(body, "fee", int, action, optional=True)
-        state = self._field(body, "status", str, action, optional=True) or "pending"
+        notes: list[str] = []
+        fee_msat = self._side_int(body, "fee", notes)
+        state = body.get("status")
+        if state is not None and state not in CREATED_STATES:
+            notes.append(f"field 'status' {str(state)[:40]!r} is not an LNbits status; read as pending")
         record = {
             **known,
             "bolt11": bolt11,
             "expiry": decoded.expiry,
             "fee_sat": None if fee_msat is None else -(-abs(fee_msat) // 1000),
-            "status": CREATED_STATES.get(state, "pending"),
+            "status": CREATED_STATES.get(state, "pending") if isinstance(state, str) else "pending",
             "created_at": parse_time(body.get("time")) or decoded.created_at or now_utc(),
         }
-        amount_msat = self._field(body, "amount", int, action, optional=True)
+        amount_msat = self._side_int(body, "amount", notes)
         for field, what, value, expected in (
             ("amount", "response amount (msat)", amount_msat, amount_sat * 1000),
             ("bolt11", "invoice amount (msat)", decoded.amount_msat, amount_sat * 1000),
@@ -154,7 +171,31 @@ class LnbitsProvider(Provider):
                 raise self._suspect(
                     f"{action}: {what} is {value!r}, expected {expected!r}", field=field, **record
                 )
-        return self._record(note=_differences(memo, expiry, decoded, "description_hash" in payload), **record)
+        note = "; ".join(filter(None, [_differences(memo, expiry, decoded, hashed), *notes])) or None
+        return self._record(note=note, **record)
+
+    def _lookup(self, match: Mapping[str, Any]) -> list[CreatedInvoice]:
+        action = "look up a lost invoice"
+        params = {"amount": match["amount_sat"] * 1000, "sortby": "time", "direction": "desc", "limit": 500}
+        _, body = self._request("GET", PAYMENTS_PATH, action=action, params=params)
+        if not isinstance(body, list):
+            raise UnexpectedResponseError(
+                f"{action}: the payment list is not a JSON array", provider=self.name
+            )
+        hashed = match.get("arguments", {}).get("description_hash") is not None
+        found = []
+        for payment in body:
+            extra = payment.get("extra") if isinstance(payment, Mapping) else None
+            if isinstance(extra, Mapping) and extra.get(REFERENCE_FIELD) == match["reference"]:
+                try:
+                    found.append(
+                        self._payment(
+                            payment, action, match["amount_sat"], match["memo"], match["expiry"], hashed
+                        )
+                    )
+                except SuspectInvoiceError as error:
+                    found.append(error.invoice)
+        return found
 
     def _status(self, provider_id: str) -> str:
         action = "invoice status"

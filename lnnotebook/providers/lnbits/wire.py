@@ -18,3 +18,4 @@ LNBITS_ERROR_STATUS = 520  # InvoiceError / PaymentError: LNbits refused the req
 # A created payment's `status` -> lnnotebook's status.
 CREATED_STATES = {"pending": "pending", "success": "paid", "failed": "failed"}
 EXPIRED_LABEL = "expired"
+REFERENCE_FIELD = "lnnotebook_reference"  # the key of the client reference in a payment's `extra`

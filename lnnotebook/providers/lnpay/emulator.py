@@ -18,6 +18,11 @@ disagree the code wins:
   ``userDefined`` next to ``wallet_id``, as in the documented LnTx example; invalid JSON is a 400
   "passThru data must be valid json".
 
+``GET /v1/wallet/{key}/transactions`` lists the wallet's *settled* transactions only (newest first), one
+``ln_deposit`` WalletTransaction per paid invoice, its ``passThru`` the one given at creation
+(``api/wallets/list-transactions.md``; core's ``actionTransactions`` queries WalletTransaction rows, which
+exist only once money moved).
+
 Not documented, chosen here: an unknown wallet key on the create path is 401 "Wallet not found" (by
 analogy with the LnTx rule); ``c`` is 40 (lnd's default, as in the docs' example invoice); the LnTx
 ``fee_msat`` comes from the sandbox's fee schedule.
@@ -28,7 +33,8 @@ error bodies and the 201 success are shared with the v1 emulator. Request fields
 ``memo``, ``expiry`` (default 86400). The LnTx returned is the documented legacy shape (with
 ``updated_at``, without ``fee_msat``, ``description_hash`` or ``passThru``). Not documented, chosen here:
 the status endpoint is the documented ``GET /v1/lntx/{id}`` on the legacy host; access keys look like the
-docs' ``wi_`` invoice key; API keys are 32 random characters as in the docs' curl example.
+docs' ``wi_`` invoice key; API keys are 32 random characters as in the docs' curl example; the wallet's
+settled transactions are at ``GET /v1/user/wallet/{access_key}/transactions`` (by analogy with v1).
 """
 
 from __future__ import annotations
@@ -57,12 +63,14 @@ from lnnotebook.providers.lnpay.wire import (
     INVALID_CREDENTIALS,
     LEGACY_CREATE_PATH,
     LEGACY_NAME,
+    LEGACY_TRANSACTIONS_PATH,
     LNTX_NOT_FOUND,
     LNTX_PATH,
     NAME,
     PASS_THRU_INVALID,
     SETTLED_PAID,
     SETTLED_PENDING,
+    TRANSACTIONS_PATH,
     WALLET_NOT_FOUND,
 )
 
@@ -81,11 +89,13 @@ _BAD_JSON = "Invalid JSON data in request body: Syntax error."
 
 @dataclass
 class LnTx(MintedInvoice):
-    """An LnTx's own fields: the memo as LNPay stored it, ``passThru`` and the last update."""
+    """An LnTx's own fields: the memo as LNPay stored it, ``passThru``, the last update and, once
+    settled, the id of its wallet transaction (``wtx_``)."""
 
     memo: str | None = None
     pass_thru: dict[str, Any] | None = None
     updated_at: int | None = None
+    wtx_id: str | None = None
 
 
 class LnpayCoreEmulator(Emulator[LnTx]):
@@ -209,6 +219,41 @@ class LnpayCoreEmulator(Emulator[LnTx]):
     def on_paid(self, invoice: MintedInvoice) -> None:
         assert isinstance(invoice, LnTx)
         invoice.updated_at = invoice.paid_at
+        invoice.wtx_id = "wtx_" + base64.b32encode(self.random_token(15)).decode().lower()
+
+    def wallet_transactions(self, request: Request, key: str) -> Response:
+        """The wallet's transactions: only settled ones (an LN deposit per paid invoice), newest first."""
+        if not self.same_secret(key, self.wallet_key):
+            return self.error(401, WALLET_NOT_FOUND)
+        with self.lock:
+            settled = [inv for inv in self.invoices.values() if inv.wtx_id is not None]
+        settled.sort(key=lambda inv: (inv.paid_at or 0, inv.created_at), reverse=True)
+        return reply(200, [self.wtx(invoice) for invoice in settled])
+
+    def wtx(self, invoice: LnTx) -> dict[str, Any]:
+        """A WalletTransaction object (``api/wallets/list-transactions.md``) for a settled LnTx."""
+        wallet = {
+            "id": "w_" + hashlib.sha256(self.wallet_key.encode()).hexdigest()[:14],
+            "created_at": invoice.created_at,
+            "updated_at": invoice.paid_at,
+            "user_label": "Sandbox Wallet",
+            "balance": None,
+            "balance_msat": None,
+            "statusType": {"type": "wallet", "name": "active", "display_name": "Active"},
+            "walletType": {"name": "generic_wallet", "display_name": "Generic Wallet"},
+        }
+        lntx = {key: value for key, value in self.lntx(invoice).items() if key != "passThru"}
+        user_defined = (invoice.pass_thru or {}).get("userDefined")
+        return {
+            "id": invoice.wtx_id,
+            "created_at": invoice.paid_at,
+            "num_satoshis": invoice.amount_sat or 0,
+            "user_label": f"LN Deposit: {invoice.provider_id}",
+            "wal": wallet,
+            "wtxType": {"layer": "ln", "name": "ln_deposit", "display_name": "LN Deposit"},
+            "lnTx": lntx,
+            "passThru": user_defined or {},
+        }
 
     def lntx(self, invoice: LnTx) -> dict[str, Any]:
         settled = invoice.paid_at is not None
@@ -242,6 +287,7 @@ class LnpayEmulator(LnpayCoreEmulator):
     routes = (
         route("POST", BASE_PATH + CREATE_PATH, "create_invoice"),
         route("GET", BASE_PATH + LNTX_PATH, "retrieve_lntx"),
+        route("GET", BASE_PATH + TRANSACTIONS_PATH, "wallet_transactions"),
     )
     lntx_fields = (
         "id",
@@ -294,6 +340,7 @@ class LnpayLegacyEmulator(LnpayCoreEmulator):
     routes = (
         route("POST", BASE_PATH + LEGACY_CREATE_PATH, "create_invoice"),
         route("GET", BASE_PATH + LNTX_PATH, "retrieve_lntx"),
+        route("GET", BASE_PATH + LEGACY_TRANSACTIONS_PATH, "wallet_transactions"),
     )
     lntx_fields = (
         "id",

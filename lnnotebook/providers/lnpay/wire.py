@@ -8,6 +8,9 @@ BASE_PATH = "/v1"  # both APIs; the default URLs end with it and the paths below
 CREATE_PATH = "/wallet/{key}/invoice"  # v1: key = the wallet key (wal_/waki_)
 LEGACY_CREATE_PATH = "/user/wallet/{key}/invoice"  # legacy: key = the access key (wi_)
 LNTX_PATH = "/lntx/{id}"  # both: retrieve an LnTx
+TRANSACTIONS_PATH = "/wallet/{key}/transactions"  # v1: the wallet's settled transactions, newest first
+LEGACY_TRANSACTIONS_PATH = "/user/wallet/{key}/transactions"  # legacy: by analogy (not in its docs)
+REFERENCE_FIELD = "lnnotebook_reference"  # the key of the client reference in passThru
 
 # Yii2 CompositeAuth accepts the key in any of these.
 API_KEY_HEADER = "X-Api-Key"

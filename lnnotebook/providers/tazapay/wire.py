@@ -12,6 +12,7 @@ AUTH_SCHEME = "Basic"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255  # characters
 IDEMPOTENCY_TTL = 24 * 3600  # seconds a stored 2xx answer is replayed
+REFERENCE_FIELD = "lnnotebook_reference"  # the key of the client reference in `metadata`
 
 # The response envelope: {"status": "success"|"error", "message", "data"}; `data` is a JSON string per the
 # OpenAPI schema, an object in the examples.
