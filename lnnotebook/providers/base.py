@@ -172,6 +172,8 @@ class Provider(ABC):
     min_amount_sat: ClassVar[int] = 1
     max_amount_sat: ClassVar[int] = MAX_SUPPLY_SAT
     supports_expiry: ClassVar[bool] = True
+    # False where the memo travels beside the invoice (an LNURL comment), not as its description
+    memo_is_description: ClassVar[bool] = True
     idempotent_create: ClassVar[bool] = False  # True only with an idempotency key on every POST
     network: ClassVar[str | None] = None  # the BOLT11 currency every invoice carries, when fixed
     lookup_finds_unpaid: ClassVar[bool] = True  # False: the lookup lists only paid invoices (LNPay)
@@ -538,7 +540,9 @@ class Provider(ABC):
                     "the signed invoice does not commit to the description_hash asked for",
                     "description_hash",
                 )
-        elif memo and decoded.description not in self._expected_descriptions(memo):
+        elif (
+            memo and self.memo_is_description and decoded.description not in self._expected_descriptions(memo)
+        ):
             return (
                 f"the signed invoice's description is {decoded.description!r}, not the memo {memo!r}",
                 "memo",

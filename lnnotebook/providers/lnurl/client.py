@@ -92,6 +92,7 @@ class LnurlProvider(Provider):
     )
     create_arguments = frozenset({"payerdata"})
     supports_expiry = False
+    memo_is_description = False  # the memo is the LUD-12 comment; the invoice commits to the metadata
 
     def __init__(self, *, recorder: Recorder | None = None, **options: Any) -> None:
         # Which of address/url the caller passed (they beat the environment): _choose_target.
