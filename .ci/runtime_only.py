@@ -15,7 +15,9 @@ with ln.sandbox() as sb:
         client = sb.connect(name, ledger=False)
         created = client.create_invoice(1234, "runtime only")
         invoice = ln.decode(created.bolt11)
-        assert invoice.amount_msat == 1_234_000 and invoice.description == "runtime only", (name, invoice)
+        assert invoice.amount_msat == 1_234_000, (name, invoice)
+        if type(client).memo_is_description:  # LNURL sends the memo as a comment beside a hashed description
+            assert invoice.description == "runtime only", (name, invoice)
         sb.pay(created.bolt11)
         assert client.invoice_status(created) == "paid", name
         print(f"{name}: created, decoded ({invoice.network}) and paid with runtime dependencies only")
