@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +32,10 @@ def test_formula_triggers_behind_invisible_characters_or_look_alikes_are_neutral
     text: str, tmp_path: Path
 ) -> None:
     assert neutralise(text) == "'" + text
+    if "\x00" in text and sys.version_info < (3, 11):
+        pytest.skip(
+            "Python 3.10's csv module cannot write a NUL character (3.11 can); neutralise is checked above"
+        )
     frame = pd.DataFrame({"memo": pd.array([text], dtype="string")})
     path = ln.to_csv(frame, tmp_path / "x.csv")
     with path.open(encoding="utf-8", newline="") as stream:
