@@ -7,12 +7,14 @@ import os
 import random
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lnnotebook.bolt11 import encode_invoice
+from lnnotebook.providers.lnbits.server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, start_lnbits
 from lnnotebook.synthetic import random_invoice_params
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -63,3 +65,19 @@ def _private_lnnotebook_home(
 ) -> None:
     """And a fresh home per test, so one test's default-ledger rows never show up in another's."""
     monkeypatch.setenv("LNNOTEBOOK_HOME", str(tmp_path_factory.mktemp("lnnotebook-home")))
+
+
+# A real LNbits for the test modules that ask for it (one server per module; see test_providers_lnbits).
+@pytest.fixture(scope="module")
+def lnbits() -> Iterator[LnbitsServer]:
+    try:
+        server = start_lnbits()
+    except LnbitsUnavailable as exc:
+        if os.environ.get(REQUIRE_VARIABLE, "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"{REQUIRE_VARIABLE} is set, but: {exc}")
+        pytest.skip(f"{exc}; set {REQUIRE_VARIABLE}=1 to make this a failure")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.run_dir, ignore_errors=True)

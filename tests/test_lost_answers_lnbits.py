@@ -9,20 +9,15 @@ tests/test_providers_lnbits.py does.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import struct
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import lnnotebook as ln
 from lnnotebook.providers.errors import InvoiceMayExistError, ProviderError
-from lnnotebook.providers.lnbits.server import REQUIRE_VARIABLE, LnbitsServer, LnbitsUnavailable, start_lnbits
+from lnnotebook.providers.lnbits.server import LnbitsServer
 
 FAST = {"read_timeout": 1.5, "connect_timeout": 2.0, "retries": 0, "backoff": 0}
 
@@ -112,21 +107,6 @@ class LosingProxy:
         finally:
             client.close()
             upstream.close()
-
-
-@pytest.fixture(scope="module")
-def lnbits() -> Iterator[LnbitsServer]:
-    try:
-        server = start_lnbits()
-    except LnbitsUnavailable as exc:
-        if os.environ.get(REQUIRE_VARIABLE, "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"{REQUIRE_VARIABLE} is set, but: {exc}")
-        pytest.skip(f"{exc}; set {REQUIRE_VARIABLE}=1 to make this a failure")
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.run_dir, ignore_errors=True)
 
 
 def _payments(server: LnbitsServer, key: str) -> list[dict]:

@@ -7,10 +7,7 @@ these tests skip, unless ``LNNOTEBOOK_REQUIRE_LNBITS`` is set: then they fail.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -19,11 +16,8 @@ from node_exports import EXAMPLE_FILES, EXAMPLES
 
 import lnnotebook as ln
 from lnnotebook.providers.lnbits.server import (
-    REQUIRE_VARIABLE,
     LnbitsServer,
-    LnbitsUnavailable,
     Wallet,
-    start_lnbits,
 )
 
 # (amount in sat, memo, expiry in s, paid)
@@ -33,21 +27,6 @@ INVOICES = [
     (2_500, "lunch, not paid yet", 86_400, False),
     (5, "over before it was paid", 1, False),
 ]
-
-
-@pytest.fixture(scope="module")
-def lnbits() -> Iterator[LnbitsServer]:
-    try:
-        server = start_lnbits()
-    except LnbitsUnavailable as exc:
-        if os.environ.get(REQUIRE_VARIABLE, "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"{REQUIRE_VARIABLE} is set, but: {exc}")
-        pytest.skip(f"{exc}; set {REQUIRE_VARIABLE}=1 to make this a failure")
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
