@@ -461,14 +461,21 @@ def _hop_table(index: pd.Index, results: list) -> pd.DataFrame:
     data["error"], data["error_type"] = _error_columns(
         [(0,) if failure is None else failure for failure in failures]
     )
-    # Labels taken by position keep the index's dtype; a MultiIndex input keeps its levels (and names).
+    multi_index = long_index(
+        index, positions, "invoice", {"route": _int_array(route_numbers), "hop": _int_array(hop_numbers)}
+    )
+    return pd.DataFrame(data, index=multi_index)
+
+
+def long_index(
+    index: pd.Index, positions: list[int], default_name: str, inner: dict[str, Any]
+) -> pd.MultiIndex:
+    """The index of a long table: the input's label of each row's item (taken by position, so it keeps its
+    dtype; a MultiIndex keeps its levels and names; ``default_name`` names an unnamed one), then ``inner``."""
     labels = index.take(np.asarray(positions, dtype=np.intp))
     if isinstance(labels, pd.MultiIndex):
         levels = [labels.get_level_values(level) for level in range(labels.nlevels)]
         names = list(labels.names)
     else:
-        levels, names = [labels], ["invoice" if index.name is None else index.name]
-    multi_index = pd.MultiIndex.from_arrays(
-        [*levels, _int_array(route_numbers), _int_array(hop_numbers)], names=[*names, "route", "hop"]
-    )
-    return pd.DataFrame(data, index=multi_index)
+        levels, names = [labels], [default_name if index.name is None else index.name]
+    return pd.MultiIndex.from_arrays([*levels, *inner.values()], names=[*names, *inner])

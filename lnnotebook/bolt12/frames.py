@@ -16,6 +16,7 @@ import pandas as pd
 
 from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt12.offer import Offer, decode_offers
+from lnnotebook.frames import long_index
 
 Errors = Literal["raise", "coerce"]
 
@@ -216,13 +217,7 @@ def _path_table(index: pd.Index, texts: list, results: list) -> pd.DataFrame:
     }
     data["error"], data["error_type"] = _errors(failures)
     data["input"] = _inputs([texts[position] for position in positions], failures)
-    labels = index.take(np.asarray(positions, dtype=np.intp))
-    if isinstance(labels, pd.MultiIndex):
-        levels = [labels.get_level_values(level) for level in range(labels.nlevels)]
-        names = list(labels.names)
-    else:
-        levels, names = [labels], ["offer" if index.name is None else index.name]
-    multi_index = pd.MultiIndex.from_arrays(
-        [*levels, _ints(path_numbers), _ints(hop_numbers)], names=[*names, "path", "hop"]
+    multi_index = long_index(
+        index, positions, "offer", {"path": _ints(path_numbers), "hop": _ints(hop_numbers)}
     )
     return pd.DataFrame(data, index=multi_index)
