@@ -9,7 +9,9 @@ LF) and in their fullwidth and small forms (``＝`` U+FF1D, ``﹦`` U+FE66, ...)
 starts with an apostrophe (or with an invisible character) gets one more, the empty string is written
 as a lone apostrophe (an empty cell is a missing value), and text index labels that read as integers
 are marked the same way, so ``read_csv`` undoes it exactly. A file written with ``safe=False`` holds
-every cell as it is: read it with ``read_csv(..., safe=False)``.
+every cell as it is: read it with ``read_csv(..., safe=False)``. There the empty string and a missing
+value are the same empty cell (CSV has no other way to write either, and no reader tells a quoted
+``""`` from an empty field), so both read back as missing: keep ``safe=True`` for an exact round trip.
 
 ``read_csv`` gives an lnnotebook frame its dtypes and index back. Which kind of frame a file holds
 (``lnnotebook.schema.FRAMES``: ``decode_frame``, ``hops_frame``, ``create_invoices``, ``history``,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from unprivileged import run_unprivileged
 
 import lnnotebook as ln
 from lnnotebook.bolt11 import encode_invoice
@@ -235,32 +236,37 @@ def test_a_home_that_cannot_hold_a_ledger_is_a_ledger_error_naming_the_path(
         ln.connect("barkd", url="http://127.0.0.1:9", token="t" * 44)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
-def test_a_read_only_home_is_a_ledger_error_naming_the_path(tmp_path: Path, monkeypatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    home.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    monkeypatch.setenv("LNNOTEBOOK_HOME", str(home))
-    try:
-        with pytest.raises(LedgerError) as caught:
-            ln.Ledger()
-    finally:
-        home.chmod(stat.S_IRWXU)
-    assert str(home / "ledger.sqlite") in str(caught.value) and "LNNOTEBOOK_HOME" in str(caught.value)
+def test_a_read_only_home_is_a_ledger_error_naming_the_path(monkeypatch) -> None:
+    def check(folder: Path) -> None:
+        home = folder / "home"
+        home.mkdir()
+        home.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        os.environ["LNNOTEBOOK_HOME"] = str(home)
+        try:
+            with pytest.raises(LedgerError) as caught:
+                ln.Ledger()
+        finally:
+            home.chmod(stat.S_IRWXU)
+        assert str(home / "ledger.sqlite") in str(caught.value) and "LNNOTEBOOK_HOME" in str(caught.value)
+
+    monkeypatch.delenv("LNNOTEBOOK_HOME", raising=False)  # check() sets it (in a child, when root)
+    run_unprivileged(check)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
-def test_a_read_only_ledger_file_is_a_ledger_error_naming_the_path(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    ln.Ledger(path).close()
-    for item in tmp_path.iterdir():
-        item.chmod(stat.S_IRUSR)
-    tmp_path.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        with pytest.raises(LedgerError) as caught:
-            ln.Ledger(path).record_failure("barkd", RuntimeError("x"))
-    finally:
-        tmp_path.chmod(stat.S_IRWXU)
-        for item in tmp_path.iterdir():
-            item.chmod(stat.S_IRUSR | stat.S_IWUSR)
-    assert str(path) in str(caught.value)
+def test_a_read_only_ledger_file_is_a_ledger_error_naming_the_path() -> None:
+    def check(folder: Path) -> None:
+        path = folder / "ledger.sqlite"
+        ln.Ledger(path).close()
+        for item in folder.iterdir():
+            item.chmod(stat.S_IRUSR)
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            with pytest.raises(LedgerError) as caught:
+                ln.Ledger(path).record_failure("barkd", RuntimeError("x"))
+        finally:
+            folder.chmod(stat.S_IRWXU)
+            for item in folder.iterdir():
+                item.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        assert str(path) in str(caught.value)
+
+    run_unprivileged(check)
