@@ -316,7 +316,7 @@ def _arrow() -> Any:
     return pyarrow
 
 
-def _text_array(values: list, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
+def _text_array(values: list | np.ndarray, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
     """Strings (None: missing) in the backend's string dtype."""
     if dtype_backend == "pyarrow":
         return pd.arrays.ArrowExtensionArray(_arrow().array(values, type=_arrow().string()))
@@ -365,7 +365,7 @@ def _invoice_frame(
 
 
 def _column_arrays(columns: Columns, texts: list, failed: np.ndarray, backend: str) -> dict[str, Any]:
-    def text(values: list) -> Any:
+    def text(values: list | np.ndarray) -> Any:
         return _text_array(values, backend)
 
     bolt11 = list(texts)
@@ -406,9 +406,8 @@ def _column_arrays(columns: Columns, texts: list, failed: np.ndarray, backend: s
         ("warnings", columns.warnings),
     ):
         if columns.failed:  # a row may have been read in part before the decoder refused it
-            texts_of = list(texts_of)
-            for row in columns.failed:
-                texts_of[row] = None
+            texts_of = texts_of.copy()
+            texts_of[list(columns.failed)] = None
         data[name] = text(texts_of)
     errors: list[Any] = [None] * columns.size
     kinds: list[Any] = [None] * columns.size

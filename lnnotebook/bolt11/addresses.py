@@ -5,6 +5,8 @@ Version 17 = P2PKH, 18 = P2SH (base58check), 0-16 = a witness version followed b
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 
 import base58
@@ -89,6 +91,59 @@ def render_fallback(digits: str, network: str) -> tuple[str | None, str | None]:
             return None, f"a witness v{version} fallback with a {len(program)}-byte program was skipped"
         return _segwit_address(params.segwit_hrp, version, program), None
     return None, None  # unknown versions: the spec says skip
+
+
+def render_plain_fallbacks(fields: Sequence[bytes], networks: Sequence[str]) -> list[str | None]:
+    """``render_fallback`` of many ``f`` fields at once, each given as its 5-bit groups (bytes of 0-31).
+
+    The same addresses for the same fields, but only for fields it is sure of: a field that
+    ``render_fallback`` would skip or warn about gives None, and its invoice is left to the per-row
+    readers. Segwit checksums are computed for all fields in one pass (``bech32.encode_many``).
+    """
+    found: list[str | None] = [None] * len(fields)
+    segwit: list[tuple[int, str, bytes, int]] = []
+    for number, (groups, network) in enumerate(zip(fields, networks)):
+        if not groups:
+            continue
+        version, size = groups[0], 5 * (len(groups) - 1) // 8
+        params = NETWORKS[network]
+        if version in (17, 18):
+            if size == 20:
+                digits = groups[1:].translate(_GROUPS_TO_DIGITS).decode("ascii")
+                prefix = params.p2pkh_version if version == 17 else params.p2sh_version
+                found[number] = _base58check(bytes([prefix]) + bech32.digits_to_bytes(digits))
+        elif version <= 16 and 2 <= size <= 40 and (version or size in (20, 32)):
+            # The address regroups the program's bytes: the field's groups up to the last whole byte,
+            # the bits after it zeroed (as digits_to_bytes drops them and bytes_to_groups pads).
+            count = -(-8 * size // 5)
+            unused = 5 * count - 8 * size
+            program = groups[1:count] + bytes([groups[count] >> unused << unused])
+            segwit.append((number, params.segwit_hrp, bytes([version]) + program, version))
+    addresses = bech32.encode_many(
+        [hrp for _, hrp, _, _ in segwit],
+        [groups for _, _, groups, _ in segwit],
+        [BECH32_CONST if version == 0 else BECH32M_CONST for *_, version in segwit],
+    )
+    for (number, *_), address in zip(segwit, addresses):
+        found[number] = address
+    return found
+
+
+_GROUPS_TO_DIGITS = bytes.maketrans(bytes(range(32)), bech32.BASE32_DIGITS.encode())
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_PAIRS = [first + second for first in _BASE58 for second in _BASE58]  # 58**2 two-digit texts
+
+
+def _base58check(payload: bytes) -> str:
+    """Base58Check, as ``base58.b58encode_check``: two base-58 digits per division, a '1' per leading zero."""
+    data = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    value = int.from_bytes(data, "big")
+    pairs = []
+    while value:
+        value, pair = divmod(value, 3364)
+        pairs.append(_BASE58_PAIRS[pair])
+    text = "".join(reversed(pairs)).lstrip("1")
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
 
 
 # --- writing an f field ----------------------------------------------------------------------------------

@@ -21,31 +21,30 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from lnnotebook.bolt11 import bech32, decoder
+from lnnotebook.bolt11.addresses import render_plain_fallbacks
 from lnnotebook.bolt11.constants import (
     CHECKSUM_GROUPS,
     DEFAULT_EXPIRY,
     DEFAULT_MIN_FINAL_CLTV_EXPIRY,
     HOP_BYTES,
+    MAX_INVOICE_LENGTH,
     MIN_DATA_GROUPS,
+    MSAT_PER_UNIT,
     SIGNATURE_GROUPS,
     TIMESTAMP_GROUPS,
 )
 from lnnotebook.bolt11.errors import InvoiceError
 from lnnotebook.bolt11.fields import (
     _CACHED_FEATURE_BITS,
-    SKIP,
-    Flawed,
     _cached_features,
     _features,
-    read_fallback,
-    read_hrp,
 )
 from lnnotebook.bolt11.invoice import ROW_FIELDS, feature_names
 from lnnotebook.bolt11.text import split
@@ -67,12 +66,12 @@ class Columns:
     """Decoded fields of ``size`` invoices as columns (row order). ``failed`` maps a row to its error (its
     other fields are then meaningless); ``normalized`` holds ``bolt11`` where it is not the input text
     itself (quotes, case, URI). Bytes fields are ``(size, width)`` uint8 with a validity mask; numbers
-    are int64 with a mask of missing values."""
+    are int64 with a mask of missing values; texts are object arrays of str or None (None: missing)."""
 
     size: int
     failed: dict[int, InvoiceError] = field(default_factory=dict)
     normalized: dict[int, str] = field(default_factory=dict)
-    network: list[Any] = field(default_factory=list)
+    network: np.ndarray = field(default_factory=lambda: _texts(0))
     amount_msat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     amount_missing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     amount_overflow: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -82,14 +81,14 @@ class Columns:
     cltv: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cltv_missing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     hashes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    description: list[Any] = field(default_factory=list)
-    metadata: list[Any] = field(default_factory=list)
-    fallbacks: list[Any] = field(default_factory=list)
-    features: list[Any] = field(default_factory=list)
-    feature_bits: list[Any] = field(default_factory=list)
+    description: np.ndarray = field(default_factory=lambda: _texts(0))
+    metadata: np.ndarray = field(default_factory=lambda: _texts(0))
+    fallbacks: np.ndarray = field(default_factory=lambda: _texts(0))
+    features: np.ndarray = field(default_factory=lambda: _texts(0))
+    feature_bits: np.ndarray = field(default_factory=lambda: _texts(0))
     route_hints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     hops: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    warnings: list[Any] = field(default_factory=list)
+    warnings: np.ndarray = field(default_factory=lambda: _texts(0))
 
     @property
     def decoded(self) -> np.ndarray:
@@ -107,49 +106,48 @@ def decode_columns(texts: Sequence[object], *, verify: bool = True, strict: bool
     """Decode ``texts`` into ``Columns``: the values, warnings and errors ``decode`` gives row by row."""
     size = len(texts)
     columns = _empty(size)
-    candidates: list[tuple[int, str, str, str]] = []
-    for index, text in enumerate(texts):
-        parts = _split_plain(text)
-        if parts is None:
-            try:
-                parts = split(text)
-            except InvoiceError as error:
-                columns.failed[index] = error
-                continue
-            if parts[0] != text:
-                columns.normalized[index] = parts[0]
-        candidates.append((index, *parts))
-    if candidates:
-        slow = _decode_plain(candidates, columns, verify)
-        # The decoder's own path, checksum included, for every row that is not plainly well formed.
-        results = decoder.decode_rows([texts[item[0]] for item in slow], verify=verify, strict=strict)
-        for (index, *_), result in zip(slow, results):
-            if isinstance(result, InvoiceError):
-                columns.failed[index] = result
-            else:
-                _put_row(columns, index, result)
+    if all(type(text) is str for text in texts):
+        rows, strings, not_text = np.arange(size), cast("list[str]", list(texts)), []
+    else:
+        is_text = np.fromiter((type(text) is str for text in texts), bool, count=size)
+        rows, not_text = np.flatnonzero(is_text), np.flatnonzero(~is_text).tolist()
+        strings = [cast(str, texts[at]) for at in rows.tolist()]
+    not_plain = _decode_plain(rows, strings, columns, verify)
+    # Not plain as written: normalised (quotes, case, a URI around it), it may be.
+    others = sorted(not_text + not_plain)
+    normalized_rows, normalized, remaining = [], [], []
+    for at in others:
+        try:
+            invoice = split(texts[at])[0]
+        except InvoiceError as error:
+            columns.failed[at] = error
+            continue
+        if invoice == texts[at]:
+            remaining.append(at)
+        else:
+            columns.normalized[at] = invoice
+            normalized_rows.append(at)
+            normalized.append(invoice)
+    remaining += _decode_plain(np.asarray(normalized_rows, np.int64), normalized, columns, verify)
+    # The decoder's own path, checksum included, for every row that is not plainly well formed.
+    results = decoder.decode_rows([texts[at] for at in remaining], verify=verify, strict=strict)
+    for at, result in zip(remaining, results):
+        if isinstance(result, InvoiceError):
+            columns.failed[at] = result
+        else:
+            _put_row(columns, at, result)
     return columns
 
 
-def _split_plain(text: object) -> tuple[str, str, str] | None:
-    """(text, hrp, data) of an invoice pasted exactly as it is written (lowercase, nothing around it);
-    None for anything else, which ``text.split`` normalises or refuses."""
-    if type(text) is not str or not text.startswith("ln") or len(text) > 7089:
-        return None
-    separator = text.rfind("1")
-    if len(text) - separator - 1 < MIN_DATA_GROUPS or not text.isascii():
-        return None
-    if not _PLAIN_HRP.fullmatch(text, 0, separator):
-        return None
-    # The data part's alphabet is checked for the whole batch in numpy (``_layout``).
-    return text, text[:separator], text[separator + 1 :]
+def _texts(size: int) -> np.ndarray:
+    """A text column of ``size`` missing values (an object array, so that rows are set in bulk)."""
+    return np.full(size, None, dtype=object)
 
 
 def _empty(size: int) -> Columns:
-    none: list[Any] = [None] * size
     return Columns(
         size=size,
-        network=list(none),
+        network=_texts(size),
         amount_msat=np.zeros(size, np.int64),
         amount_missing=np.ones(size, bool),
         amount_overflow=np.zeros(size, bool),
@@ -162,14 +160,14 @@ def _empty(size: int) -> Columns:
             name: (np.zeros((size, width), np.uint8), np.zeros(size, bool))
             for name, width in HEX_FIELDS.items()
         },
-        description=list(none),
-        metadata=list(none),
-        fallbacks=list(none),
-        features=list(none),
-        feature_bits=list(none),
+        description=_texts(size),
+        metadata=_texts(size),
+        fallbacks=_texts(size),
+        features=_texts(size),
+        feature_bits=_texts(size),
         route_hints=np.zeros(size, np.int64),
         hops=np.zeros(size, np.int64),
-        warnings=list(none),
+        warnings=_texts(size),
     )
 
 
@@ -221,7 +219,7 @@ def _put_row(columns: Columns, index: int, row: tuple) -> None:
 
 @dataclass
 class _Layout:
-    """The 5-bit groups of every candidate in one buffer, and where each candidate's parts lie in it."""
+    """The 5-bit groups of every candidate's data part in one buffer, each starting on a multiple of 8."""
 
     symbols: np.ndarray  # uint8
     data_start: np.ndarray  # int64, a multiple of 8
@@ -230,66 +228,54 @@ class _Layout:
     datas: list[str]  # each candidate's data part as text
 
 
-# Text to 5-bit values in one ``bytes.translate``: the bech32 alphabet to 0-31; characters U+0080 + v,
-# which carry the hrp expansion and the padding, to v; anything else to 255 (not in the alphabet).
+# Text to 5-bit values in one ``bytes.translate``: the bech32 alphabet to 0-31, anything else to 255.
 _VALUE_OF = bytearray([255]) * 256
 for _value, _character in enumerate(bech32.CHARSET):
     _VALUE_OF[ord(_character)] = _value
-    _VALUE_OF[0x80 + _value] = _value
 _TO_SYMBOLS = bytes(_VALUE_OF)
 _BAD = 255
-_PADS = [chr(0x80) * pad for pad in range(8)]
-_HIGH = bytes.maketrans(bytes(range(128)), bytes(0x80 + (c >> 5) for c in range(128)))
-_LOW = bytes.maketrans(bytes(range(128)), bytes(0x80 + (c & 31) for c in range(128)))
+_PADS = ["q" * pad for pad in range(8)]  # "q" is the value 0: zeros after a data part change no checksum
 
 
-def _expanded(hrp: str) -> str:
-    """BIP-173's hrp expansion (high bits, zero, low bits) as characters U+0080 + value."""
-    raw = hrp.encode("ascii")
-    return (raw.translate(_HIGH) + b"\x80" + raw.translate(_LOW)).decode("latin-1")
-
-
-def _layout(hrps: list[str], datas: list[str]) -> _Layout:
-    pieces: list[str] = []
-    starts = np.empty(len(hrps), np.int64)
+def _layout(prefixes: _Prefixes, datas: list[str]) -> _Layout:
+    """Each data part padded to a multiple of 8 groups, end to end, and the checksums of all."""
     lengths = np.fromiter(map(len, datas), np.int64, count=len(datas))
-    segment_starts = np.empty(len(hrps), np.int64)
-    true_lengths = np.empty(len(hrps), np.int64)
-    position = 0
-    append = pieces.append
-    for row, (hrp, data) in enumerate(zip(hrps, datas)):
-        expanded = _expanded(hrp)
-        pad = -(position + len(expanded)) % 8
-        segment_starts[row] = position
-        append(_PADS[pad])
-        append(expanded)
-        append(data)
-        true_lengths[row] = len(expanded)
-        position += pad + len(expanded)
-        starts[row] = position
-        position += len(data)
-    symbols = np.frombuffer("".join(pieces).encode("latin-1").translate(_TO_SYMBOLS), np.uint8)
-    ends = starts + lengths
-    in_alphabet = np.maximum.reduceat(symbols, starts) != _BAD  # to the next row's data: all values there
+    padded = (lengths + 7) & ~7
+    starts = np.zeros(len(datas), np.int64)
+    np.cumsum(padded[:-1], out=starts[1:])
+    pads = [_PADS[pad] for pad in (padded - lengths).tolist()]
+    text = "".join([piece for pair in zip(datas, pads) for piece in pair])
+    # Anything not ASCII becomes "?", which is not in the alphabet.
+    symbols = np.frombuffer(text.encode("ascii", "replace").translate(_TO_SYMBOLS), np.uint8)
+    in_alphabet = np.maximum.reduceat(symbols, starts) != _BAD if len(symbols) else np.ones(0, bool)
     if not in_alphabet.all():
         symbols = np.where(symbols == _BAD, 0, symbols).astype(np.uint8)
-    valid = _checksums(symbols, segment_starts, ends, true_lengths + lengths) & in_alphabet
+    valid = _checksums(symbols, starts, lengths, prefixes) & in_alphabet
     return _Layout(symbols, starts, lengths, valid, datas)
 
 
 def _checksums(
-    symbols: np.ndarray, segment_starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray
+    symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray, prefixes: _Prefixes
 ) -> np.ndarray:
-    """Does each segment's polymod equal bech32's constant? Leading zero padding of a segment adds
-    nothing (the polymod is linear); the initial 1 counts ``lengths`` symbols (``bech32._ChecksumTable``)."""
-    table = bech32._TABLE.rows(int(lengths.max()) + 9)
+    """Does each invoice's polymod (hrp expansion, then data part) equal bech32's constant? The polymod is
+    linear apart from its initial 1 (``bech32._ChecksumTable``): the data part's symbols and the hrp's
+    high and low bits (the expansion's zero adds nothing) are looked up by how many symbols follow them."""
+    hrp_lengths = prefixes.lengths
+    total = 2 * hrp_lengths + 1 + lengths
+    table = bech32._TABLE.rows(int(total.max()) + 1)
     flat = table.ravel()
-    segment_lengths = ends - segment_starts
-    index = np.repeat(((ends - 1) * 32).astype(np.int32), segment_lengths)
-    index -= _scaled_range(len(symbols))
-    index += symbols
-    polymod = np.bitwise_xor.reduceat(flat[index], segment_starts) ^ table[lengths, 1]
-    return polymod == 1
+    ends = starts + lengths
+    segment_starts = np.zeros(len(starts), np.int64)
+    segment_starts[1:] = ends[:-1]  # a data part and the zero padding before it: zeros add nothing
+    index = np.repeat(((ends - 1) * 32).astype(np.int32), ends - segment_starts)
+    index -= _scaled_range(len(index))
+    index += symbols[: len(index)]
+    polymod = np.bitwise_xor.reduceat(flat[index], segment_starts)
+    owner, column, raw = prefixes.owner, prefixes.column, prefixes.raw
+    high = flat[(total[owner] - 1 - column) * 32 + (raw >> 5)]
+    low = flat[(lengths[owner] + hrp_lengths[owner] - 1 - column) * 32 + (raw & 31)]
+    polymod ^= np.bitwise_xor.reduceat(np.append(high ^ low, np.uint32(0)), prefixes.offsets)
+    return (polymod ^ table[total, 1]) == 1
 
 
 _RANGE = np.zeros(0, np.int32)
@@ -303,36 +289,34 @@ def _scaled_range(count: int) -> np.ndarray:
     return _RANGE[:count]
 
 
-def _decode_plain(
-    candidates: list[tuple[int, str, str, str]], columns: Columns, verify: bool
-) -> list[tuple[int, str, str, str]]:
-    """Decode the plainly well-formed candidates into ``columns``; return the others for the per-row path."""
-    rows = np.fromiter((item[0] for item in candidates), np.int64, count=len(candidates))
-    layout = _layout([item[2] for item in candidates], [item[3] for item in candidates])
-    plain = layout.valid_checksum.copy()
-    networks: list[Any] = [None] * len(candidates)
-    amounts = np.zeros(len(candidates), np.int64)
-    amountless = np.zeros(len(candidates), bool)
-    for position in np.flatnonzero(plain).tolist():
-        try:
-            network, amount, issues = read_hrp(candidates[position][2])
-        except InvoiceError:
-            plain[position] = False  # the per-row path raises it
-            continue
-        if issues or (amount is not None and amount > INT64_MAX):
-            plain[position] = False
-            continue
-        networks[position] = network
-        if amount is None:
-            amountless[position] = True
-        else:
-            amounts[position] = amount
+def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: bool) -> list[int]:
+    """Decode the plainly well-formed ``texts`` (rows ``rows`` of ``columns``) into ``columns``; return
+    the rows of the others, for the rules' path."""
+    separators = [text.rfind("1") for text in texts]
+    lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
+    hrp_lengths = np.asarray(separators, np.int64).reshape(-1)
+    # Lowercase, nothing around it, "ln" and more before the separator, room for the fixed fields.
+    fits = (hrp_lengths >= 3) & (lengths <= MAX_INVOICE_LENGTH)
+    fits &= lengths - hrp_lengths - 1 >= MIN_DATA_GROUPS
+    if not fits.all():
+        kept = np.flatnonzero(fits)
+        texts, separators = [texts[at] for at in kept.tolist()], hrp_lengths[kept].tolist()
+        refused, rows = rows[~fits].tolist(), rows[kept]
+    else:
+        refused = []
+    if not texts:
+        return refused
+    hrps = [text[:separator] for text, separator in zip(texts, separators)]
+    datas = [text[separator + 1 :] for text, separator in zip(texts, separators)]
+    prefixes = _read_prefixes(hrps)
+    layout = _layout(prefixes, datas)
+    plain = layout.valid_checksum & prefixes.plain
     walk = _walk(layout, plain)
     plain &= walk.plain
     _read_fixed(layout, walk, plain, columns, rows)
-    _read_variable(layout, walk, plain, columns, rows, candidates, networks)
+    _read_variable(layout, walk, plain, columns, rows, prefixes.networks)
     if verify:
-        _verify(layout, walk, plain, columns, rows, candidates)
+        _verify(layout, walk, plain, columns, rows, hrps)
     else:
         payee, valid = columns.hashes["payee"]
         found = plain & walk.has[_N]
@@ -340,11 +324,84 @@ def _decode_plain(
         valid[rows[found]] = True
     accepted = np.flatnonzero(plain)
     targets = rows[accepted]
-    for position, target in zip(accepted.tolist(), targets.tolist()):
-        columns.network[target] = networks[position]
-    columns.amount_msat[targets] = amounts[accepted]
-    columns.amount_missing[targets] = amountless[accepted]
-    return [candidates[position] for position in np.flatnonzero(~plain).tolist()]
+    columns.network[targets] = prefixes.networks[accepted]
+    columns.amount_msat[targets] = prefixes.amount_msat[accepted]
+    columns.amount_missing[targets] = prefixes.amountless[accepted]
+    return refused + rows[~plain].tolist()
+
+
+@dataclass
+class _Prefixes:
+    """The human-readable parts of the candidates, read for all at once: their bytes end to end (``raw``;
+    not ASCII is "?"), each byte's ``owner`` (candidate) and ``column`` in its prefix; ``plain``: a prefix
+    ``fields.read_hrp`` reads without an issue, its network and amount given here."""
+
+    raw: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+    owner: np.ndarray
+    column: np.ndarray
+    plain: np.ndarray
+    networks: np.ndarray  # object: the network's name, None where unknown
+    amount_msat: np.ndarray
+    amountless: np.ndarray
+
+
+_NETWORK_NAMES = ("bcrt", "tbs", "bc", "tb")  # as fields.read_hrp tries them: the first that fits wins
+_NETWORK_TEXTS = np.array([None, *_NETWORK_NAMES], dtype=object)
+_MULTIPLIERS = {"m": MSAT_PER_UNIT["m"], "u": MSAT_PER_UNIT["u"], "n": MSAT_PER_UNIT["n"], "p": 0}
+_PREFIX_WIDTH = 24  # longer prefixes (none real) take the rules' path
+_AMOUNT_DIGITS = 18  # at most this many digits are read here (int64 holds them)
+_PREFIX_CHARACTERS = np.zeros(256, bool)
+_PREFIX_CHARACTERS[list(b"abcdefghijklmnopqrstuvwxyz0123456789")] = True
+_UNIT = np.zeros(256, np.int64)  # msat per unit by the last character; 0: not a multiplier
+for _name, _unit in _MULTIPLIERS.items():
+    _UNIT[ord(_name)] = _unit
+_POWERS_OF_TEN = 10 ** np.arange(_AMOUNT_DIGITS, dtype=np.int64)
+
+
+def _read_prefixes(hrps: list[str]) -> _Prefixes:
+    """``fields.read_hrp`` for every plain prefix (``ln``, a network, an amount of digits and an optional
+    multiplier, no leading zero); every other prefix is left to the rules (``plain`` False)."""
+    count = len(hrps)
+    raw = np.frombuffer("".join(hrps).encode("ascii", "replace"), np.uint8)
+    lengths = np.fromiter(map(len, hrps), np.int64, count=count)
+    offsets = np.zeros(count, np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    owner = np.repeat(np.arange(count), lengths)
+    column = np.arange(len(raw)) - offsets[owner]
+    matrix = np.zeros((count, _PREFIX_WIDTH), np.uint8)
+    inside = column < _PREFIX_WIDTH
+    matrix[owner[inside], column[inside]] = raw[inside]
+    plain = (lengths <= _PREFIX_WIDTH) & (matrix[:, 0] == ord("l")) & (matrix[:, 1] == ord("n"))
+    plain &= np.bincount(owner[~_PREFIX_CHARACTERS[raw]], minlength=count) == 0
+    network = np.full(count, -1)
+    amount_start = np.zeros(count, np.int64)
+    for number in reversed(range(len(_NETWORK_NAMES))):
+        name = _NETWORK_NAMES[number].encode()
+        fits = lengths >= 2 + len(name)
+        for offset, character in enumerate(name):
+            fits &= matrix[:, 2 + offset] == character
+        network[fits], amount_start[fits] = number, 2 + len(name)
+    plain &= network >= 0
+    last = matrix[np.arange(count), np.clip(lengths - 1, 0, _PREFIX_WIDTH - 1)]
+    amountless = lengths == amount_start
+    multiplied = ~amountless & ((_UNIT[last] > 0) | (last == ord("p")))
+    digits = lengths - amount_start - multiplied
+    place = np.arange(_PREFIX_WIDTH)
+    in_digits = (place >= amount_start[:, None]) & (place < (amount_start + digits)[:, None])
+    is_digit = (matrix >= ord("0")) & (matrix <= ord("9"))
+    plain &= ~(in_digits & ~is_digit).any(axis=1) & (amountless | (digits >= 1)) & (digits <= _AMOUNT_DIGITS)
+    plain &= amountless | (matrix[np.arange(count), np.minimum(amount_start, _PREFIX_WIDTH - 1)] != ord("0"))
+    power = np.clip(amount_start[:, None] + digits[:, None] - 1 - place, 0, _AMOUNT_DIGITS - 1)
+    value = (np.where(in_digits, matrix.astype(np.int64) - ord("0"), 0) * _POWERS_OF_TEN[power]).sum(axis=1)
+    unit = np.where(multiplied, _UNIT[last], MSAT_PER_UNIT[""])
+    pico = multiplied & (last == ord("p"))
+    plain &= ~pico | (value % 10 == 0)  # a fraction of a millisatoshi: the rules refuse it
+    plain &= pico | (value <= INT64_MAX // np.maximum(unit, 1))  # beyond int64: the rules warn
+    amount = np.where(pico, value // 10, value * np.where(pico, 1, unit))
+    networks = _NETWORK_TEXTS[network + 1]
+    return _Prefixes(raw, lengths, offsets, owner, column, plain, networks, amount, amountless)
 
 
 @dataclass
@@ -436,35 +493,50 @@ def _fixed_bytes(symbols: np.ndarray, starts: np.ndarray, groups: int, size: int
     return _blocks_to_bytes(values.reshape(len(starts), padded // 8, 8))[:, :size]
 
 
-_BLOCK_WEIGHTS = 2.0 ** np.arange(35, -1, -5)  # a block of 8 groups is a 40-bit number: exact in float64
-
-
 def _blocks_to_bytes(blocks: np.ndarray) -> np.ndarray:
-    """Blocks of 8 groups (the last axis) as 5 bytes each, flattened into the last axis. A matrix product
-    (BLAS) is the fastest way numpy has to weigh and add eight small columns."""
-    value = (blocks.astype(np.float64) @ _BLOCK_WEIGHTS).astype(">u8")
-    octets = value.view(np.uint8).reshape(*value.shape, 8)[..., 3:]
+    """Blocks of 8 groups (the last axis, uint8) as 5 bytes each, flattened into the last axis. Shifts and
+    ors on the eight columns: no wider type, no BLAS (whose threads would compete with the workers)."""
+    groups = blocks.reshape(-1, 8)
+    g0, g1, g2, g3, g4, g5, g6, g7 = (groups[:, column] for column in range(8))
+    octets = np.empty((len(groups), 5), np.uint8)
+    octets[:, 0] = (g0 << 3) | (g1 >> 2)
+    octets[:, 1] = ((g1 & 3) << 6) | (g2 << 1) | (g3 >> 4)
+    octets[:, 2] = ((g3 & 15) << 4) | (g4 >> 1)
+    octets[:, 3] = ((g4 & 1) << 7) | (g5 << 2) | (g6 >> 3)
+    octets[:, 4] = ((g6 & 7) << 5) | g7
     return octets.reshape(*blocks.shape[:-2], blocks.shape[-2] * 5)
 
 
-def _ragged_bytes(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """The bytes of fields of any length (trailing padding bits dropped, as ``bech32.digits_to_bytes``)
-    end to end, and the ``len(starts) + 1`` offsets of each field in them."""
-    padded = -(-lengths // 8) * 8
-    sizes = 5 * lengths // 8
-    offsets = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    if not len(lengths) or not padded.sum():
-        return b"", offsets
+def _ragged_bytes(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, list, list]:
+    """The bytes of fields of any length (trailing padding bits dropped, as ``bech32.digits_to_bytes``):
+    one buffer, and where each field's bytes begin in it and how many there are."""
+    padded = (lengths + 7) & ~7
     base = np.cumsum(padded) - padded
-    owner = np.repeat(np.arange(len(lengths)), padded)
-    within = np.arange(int(padded.sum())) - base[owner]
-    index = np.minimum(starts[owner] + within, len(symbols) - 1)
-    values = np.where(within < lengths[owner], symbols[index], 0)
-    octets = _blocks_to_bytes(values.reshape(-1, 8)[None])[0]
-    byte_owner = np.repeat(np.arange(len(lengths)), padded // 8 * 5)
-    keep = np.arange(len(octets)) - (base // 8 * 5)[byte_owner] < sizes[byte_owner]
-    return octets[keep].tobytes(), offsets
+    total = int(padded.sum())
+    if not total:
+        return b"", [0] * len(lengths), [0] * len(lengths)
+    # Each field's groups copied to a multiple of 8, then the groups after its end zeroed (at most 7).
+    index = np.repeat((starts - base).astype(np.int32), padded)
+    index += _counting(total)
+    np.minimum(index, len(symbols) - 1, out=index)
+    values = symbols[index]
+    ends, spare = base + lengths, padded - lengths
+    for step in range(7):
+        over = spare > step
+        values[ends[over] + step] = 0
+    octets = _blocks_to_bytes(values.reshape(-1, 8))
+    return octets.tobytes(), (base // 8 * 5).tolist(), (5 * lengths // 8).tolist()
+
+
+_COUNTING = np.zeros(0, np.int32)
+
+
+def _counting(count: int) -> np.ndarray:
+    """``arange(count)`` as int32, from a cached array."""
+    global _COUNTING
+    if len(_COUNTING) < count:
+        _COUNTING = np.arange(max(count, 2 * len(_COUNTING)), dtype=np.int32)
+    return _COUNTING[:count]
 
 
 def _uints(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -496,7 +568,7 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
         numbers[tag] = np.where(
             short & plain, _uints(symbols, walk.start[tag], np.where(short, length, 0)), 0
         )
-    features, bits = _feature_texts(_feature_values(layout, walk, plain, numbers[_9]), plain)
+    features, bits = _features_of(layout, walk, plain, numbers[_9])
     routes = walk.tags == _R
     route_bytes = 5 * walk.lengths[routes] // 8
     whole = (route_bytes > 0) & (route_bytes % HOP_BYTES == 0)
@@ -519,50 +591,47 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
     values, valid = columns.hashes["signature"]
     values[targets] = signature[accepted]
     valid[targets] = True
-    for position, target in zip(accepted.tolist(), targets.tolist()):
-        columns.features[target] = features[position]
-        columns.feature_bits[target] = bits[position]
+    columns.features[targets] = features[accepted]
+    columns.feature_bits[targets] = bits[accepted]
 
 
 _FEATURE_TEXTS: dict[int, tuple[Any, Any, bool]] = {}
 
 
-def _feature_values(layout: _Layout, walk: _Walk, plain: np.ndarray, short: np.ndarray) -> list[int]:
-    """Each row's feature vector as an integer: read in numpy up to 60 bits, longer ones per row."""
-    values = short.tolist()
+def _features_of(
+    layout: _Layout, walk: _Walk, plain: np.ndarray, short: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``features`` and ``feature_bits`` texts of each row's vector (read in numpy up to 60 bits, longer
+    ones per row), as object arrays; rows requiring an unknown feature leave the plain path (the rules
+    fail or warn). The texts are made once per distinct vector."""
+    distinct, inverse = np.unique(short, return_inverse=True)
+    vectors: list[int] = distinct.tolist()
     length = walk.length[_9]
-    for position in np.flatnonzero(plain & walk.has[_9] & (length > _UINT_GROUPS)).tolist():
+    long_rows = np.flatnonzero(plain & walk.has[_9] & (length > _UINT_GROUPS))
+    for position in long_rows.tolist():
         start = int(walk.start[_9][position] - layout.data_start[position])
         text = layout.datas[position][start : start + int(length[position])]
-        values[position] = int(bech32.to_digits(text), 32)
-    return values
+        vectors.append(int(bech32.to_digits(text), 32))
+    inverse = inverse.reshape(-1).copy()
+    inverse[long_rows] = np.arange(len(distinct), len(vectors))
+    names, numbers, clean = (np.empty(len(vectors), dtype=object) for _ in range(3))
+    for slot, value in enumerate(vectors):
+        names[slot], numbers[slot], clean[slot] = _feature_texts(value)
+    plain &= clean[inverse].astype(bool)
+    return names[inverse], numbers[inverse]
 
 
-def _feature_texts(values: list[int], plain: np.ndarray) -> tuple[list[Any], list[Any]]:
-    """The ``features`` and ``feature_bits`` texts of each row's vector; rows requiring an unknown feature
-    leave the plain path (the rules fail or warn)."""
-    names: list[Any] = [None] * len(values)
-    numbers: list[Any] = [None] * len(values)
-    distinct_values = list(dict.fromkeys(values))
-    slot = {value: number for number, value in enumerate(distinct_values)}
-    inverse = [slot[value] for value in values]
-    texts = []
-    for value in distinct_values:
-        known = _FEATURE_TEXTS.get(value)
-        if known is None:
-            short = value.bit_length() <= _CACHED_FEATURE_BITS  # long junk vectors are not worth a slot
-            features, unknown_required = (_cached_features if short else _features)(value)
-            joined = ",".join(str(feature.bit) for feature in features) or None
-            known = (feature_names(features) or None, joined, not unknown_required)
-            if short and len(_FEATURE_TEXTS) < 4096:
-                _FEATURE_TEXTS[value] = known
-        texts.append(known)
-    for position, which in enumerate(inverse):
-        name, bits, clean = texts[which]
-        if not clean:
-            plain[position] = False
-        names[position], numbers[position] = name, bits
-    return names, numbers
+def _feature_texts(value: int) -> tuple[Any, Any, bool]:
+    """(``features``, ``feature_bits``, no unknown feature required) of one vector; short ones cached."""
+    known = _FEATURE_TEXTS.get(value)
+    if known is None:
+        short = value.bit_length() <= _CACHED_FEATURE_BITS  # long junk vectors are not worth a slot
+        features, unknown_required = (_cached_features if short else _features)(value)
+        joined = ",".join(str(feature.bit) for feature in features) or None
+        known = (feature_names(features) or None, joined, not unknown_required)
+        if short and len(_FEATURE_TEXTS) < 4096:
+            _FEATURE_TEXTS[value] = known
+    return known
 
 
 def _read_variable(
@@ -571,37 +640,38 @@ def _read_variable(
     plain: np.ndarray,
     columns: Columns,
     rows: np.ndarray,
-    candidates: list[tuple[int, str, str, str]],
-    networks: list[Any],
+    networks: np.ndarray,
 ) -> None:
-    """Descriptions (UTF-8), metadata (hex) and fallback addresses (``fields.read_fallback``)."""
+    """Descriptions (UTF-8), metadata (hex) and fallback addresses (``addresses.render_plain_fallbacks``)."""
     symbols = layout.symbols
     for tag, target in ((_D, columns.description), (_M, columns.metadata)):
         found = np.flatnonzero(plain & walk.has[tag])
         if not len(found):
             continue
-        data, offsets = _ragged_bytes(symbols, walk.start[tag][found], walk.length[tag][found])
-        bounds = offsets.tolist()
-        for number, position in enumerate(found.tolist()):
-            raw = data[bounds[number] : bounds[number + 1]]
-            if tag == _M:
-                target[rows[position]] = raw.hex()
-                continue
+        data, begins, sizes = _ragged_bytes(symbols, walk.start[tag][found], walk.length[tag][found])
+        targets = rows[found].tolist()
+        if tag == _M:
+            for target_row, begin, size in zip(targets, begins, sizes):
+                target[target_row] = data[begin : begin + size].hex()
+            continue
+        for position, target_row, begin, size in zip(found.tolist(), targets, begins, sizes):
             try:
-                target[rows[position]] = raw.decode("utf-8")
+                target[target_row] = data[begin : begin + size].decode("utf-8")
             except UnicodeDecodeError:
                 plain[position] = False  # the rules fail it, or warn and repair it
     fallbacks = np.flatnonzero((walk.tags == _F) & plain[walk.owners])
+    owners = walk.owners[fallbacks].tolist()
+    fields = [
+        symbols[start : start + length].tobytes()
+        for start, length in zip(walk.starts[fallbacks].tolist(), walk.lengths[fallbacks].tolist())
+    ]
+    rendered = render_plain_fallbacks(fields, [networks[position] for position in owners])
     addresses: dict[int, list[str]] = {}
-    for number in fallbacks.tolist():
-        position = int(walk.owners[number])
-        start = int(walk.starts[number] - layout.data_start[position])
-        digits = bech32.to_digits(candidates[position][3][start : start + int(walk.lengths[number])])
-        value = read_fallback(digits, networks[position])
-        if type(value) is Flawed:
-            plain[position] = False
-        elif value is not SKIP:
-            addresses.setdefault(position, []).append(value)  # type: ignore[arg-type]
+    for position, address in zip(owners, rendered):
+        if address is None:
+            plain[position] = False  # skipped or flawed: the rules' path says which
+        else:
+            addresses.setdefault(position, []).append(address)
     for position, found_addresses in addresses.items():
         columns.fallbacks[rows[position]] = ",".join(found_addresses)
 
@@ -612,7 +682,7 @@ def _verify(
     plain: np.ndarray,
     columns: Columns,
     rows: np.ndarray,
-    candidates: list[tuple[int, str, str, str]],
+    hrps: list[str],
 ) -> None:
     """The signature of every plain row: against ``n`` where given, else the payee is recovered."""
     symbols = layout.symbols
@@ -636,7 +706,7 @@ def _verify(
     for position, start, stop in zip(
         np.flatnonzero(plain).tolist(), first[plain].tolist(), last[plain].tolist()
     ):
-        digest = hashlib.sha256(candidates[position][2].encode("ascii") + message[start:stop]).digest()
+        digest = hashlib.sha256(hrps[position].encode("ascii") + message[start:stop]).digest()
         key = given_keys.get(position)
         if key is None:
             if not recover(position, digest):
@@ -696,9 +766,8 @@ def concat_columns(parts: Sequence[Columns], size: int | None = None) -> Columns
         whole.failed.update((row + offset, error) for row, error in part.failed.items())
         whole.normalized.update((row + offset, text) for row, text in part.normalized.items())
         offset += part.size
-    for name in ("network", "description", "metadata", "fallbacks", "features", "feature_bits", "warnings"):
-        setattr(whole, name, [value for part in parts for value in getattr(part, name)])
     for name in (
+        "network", "description", "metadata", "fallbacks", "features", "feature_bits", "warnings",
         "amount_msat", "amount_missing", "amount_overflow", "timestamp", "expiry", "expiry_missing",
         "cltv", "cltv_missing", "route_hints", "hops",
     ):  # fmt: skip

@@ -238,6 +238,31 @@ def create_checksum(hrp: str, groups: Sequence[int], constant: int = BECH32_CONS
     return [(state >> 5 * (5 - i)) & 31 for i in range(6)]
 
 
+def encode_many(hrps: Sequence[str], sequences: Sequence[bytes], constants: Sequence[int]) -> list[str]:
+    """``encode`` of many short sequences (each of 5-bit values as bytes, e.g. addresses) at once: the
+    checksums come from one numpy pass over the shared table instead of a Python loop per symbol."""
+    if not sequences:
+        return []
+    full = [expand_hrp(hrp) + groups + bytes(6) for hrp, groups in zip(hrps, sequences)]
+    lengths = np.fromiter(map(len, full), dtype=np.int64, count=len(full))
+    symbols = np.frombuffer(b"".join(full), dtype=np.uint8)
+    ends = np.cumsum(lengths)
+    table = _TABLE.rows(int(lengths.max()) + 1)
+    steps_after = np.repeat(ends - 1, lengths) - np.arange(len(symbols), dtype=np.int64)
+    contributions = table.ravel()[steps_after * 32 + symbols]
+    states = np.bitwise_xor.reduceat(contributions, ends - lengths) ^ table[lengths, 1]
+    states ^= np.asarray(constants, dtype=np.uint32)
+    checksums = (states[:, None] >> np.arange(25, -1, -5, dtype=np.uint32)) & 31
+    tails = checksums.astype(np.uint8).tobytes()
+    return [
+        hrp + "1" + (groups + tails[6 * number : 6 * number + 6]).translate(_TO_CHARSET).decode("ascii")
+        for number, (hrp, groups) in enumerate(zip(hrps, sequences))
+    ]
+
+
+_TO_CHARSET = bytes.maketrans(bytes(range(32)), BECH32_CHARSET.encode())
+
+
 def encode(hrp: str, groups: Sequence[int], constant: int = BECH32_CONST) -> str:
     """``hrp`` + ``1`` + the groups and their checksum as bech32 text (no length limit)."""
     return hrp + "1" + groups_to_text([*groups, *create_checksum(hrp, groups, constant)])
