@@ -196,3 +196,27 @@ def test_invoices_breaking_one_rule_agree_in_a_batch(seed: int, mode: tuple[bool
 def test_mutated_invoices_agree_in_a_batch(texts: list[str]) -> None:
     for verify, strict in MODES:
         assert_agree(texts, verify, strict)
+
+
+def test_well_formed_invoices_never_take_the_per_row_path(monkeypatch) -> None:
+    """The speed of decode_frame rests on its batch path: a well-formed invoice (any network, amount,
+    description, fallback address, route or feature vector the generator makes, amounts beyond int64
+    included) is decoded there, and only odd rows reach the decoder's per-row readers."""
+    from lnnotebook.bolt11 import batch
+    from lnnotebook.synthetic import generate_invoices
+
+    invoices = generate_invoices(600, seed=3, workers=1)
+    handed_over: list[object] = []
+    per_row = batch.decoder.decode_rows
+
+    def counting(texts, **options):
+        handed_over.extend(texts)
+        return per_row(texts, **options)
+
+    monkeypatch.setattr(batch.decoder, "decode_rows", counting)
+    frame = ln.decode_frame(invoices, errors="coerce")
+    assert frame["error"].isna().all()
+    clean = [text for text in handed_over if not ln.decode(text, strict=False).warnings]
+    assert not clean, f"{len(clean)} clean invoices took the per-row path, e.g. {clean[0][:60]}..."
+    quoted = ln.decode_frame([f'"{invoices[0].upper()}"'])  # normalised first, then the batch path
+    assert quoted.loc[0, "bolt11"] == invoices[0]

@@ -45,6 +45,7 @@ from lnnotebook.bolt11.fields import (
     _CACHED_FEATURE_BITS,
     _cached_features,
     _features,
+    read_hrp,
 )
 from lnnotebook.bolt11.invoice import ROW_FIELDS, feature_names
 from lnnotebook.bolt11.text import split
@@ -182,7 +183,7 @@ def _put_row(columns: Columns, index: int, row: tuple) -> None:
     if amount is not None:
         if amount > INT64_MAX:
             columns.amount_overflow[index] = True
-            warnings.append(f"amount of {amount} msat is beyond int64 (left missing)")
+            warnings.append(_beyond_int64("amount", amount, " msat"))
         else:
             columns.amount_msat[index] = amount
             columns.amount_missing[index] = False
@@ -194,7 +195,7 @@ def _put_row(columns: Columns, index: int, row: tuple) -> None:
         value = row[_ROW[name]]
         if value > INT64_MAX:
             missing[index] = True
-            warnings.append(f"{label} of {value}{unit} is beyond int64 (left missing)")
+            warnings.append(_beyond_int64(label, value, unit))
         else:
             values[index] = value
     for name, (values, valid) in columns.hashes.items():
@@ -212,6 +213,10 @@ def _put_row(columns: Columns, index: int, row: tuple) -> None:
     columns.route_hints[index] = len(routes)
     columns.hops[index] = sum(map(len, routes))
     columns.warnings[index] = "; ".join(warnings) or None
+
+
+def _beyond_int64(label: str, value: int, unit: str) -> str:
+    return f"{label} of {value}{unit} is beyond int64 (left missing)"
 
 
 # --- the vectorised path -----------------------------------------------------------------------------
@@ -327,6 +332,12 @@ def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: 
     columns.network[targets] = prefixes.networks[accepted]
     columns.amount_msat[targets] = prefixes.amount_msat[accepted]
     columns.amount_missing[targets] = prefixes.amountless[accepted]
+    for position, amount in prefixes.beyond_int64.items():
+        if plain[position]:
+            target = int(rows[position])
+            columns.amount_msat[target], columns.amount_missing[target] = 0, True
+            columns.amount_overflow[target] = True
+            columns.warnings[target] = _beyond_int64("amount", amount, " msat")
     return refused + rows[~plain].tolist()
 
 
@@ -345,12 +356,13 @@ class _Prefixes:
     networks: np.ndarray  # object: the network's name, None where unknown
     amount_msat: np.ndarray
     amountless: np.ndarray
+    beyond_int64: dict[int, int]  # candidate -> its amount in msat, where int64 cannot hold it
 
 
 _NETWORK_NAMES = ("bcrt", "tbs", "bc", "tb")  # as fields.read_hrp tries them: the first that fits wins
 _NETWORK_TEXTS = np.array([None, *_NETWORK_NAMES], dtype=object)
 _MULTIPLIERS = {"m": MSAT_PER_UNIT["m"], "u": MSAT_PER_UNIT["u"], "n": MSAT_PER_UNIT["n"], "p": 0}
-_PREFIX_WIDTH = 24  # longer prefixes (none real) take the rules' path
+_PREFIX_WIDTH = 40  # longer prefixes (none real) take the rules' path
 _AMOUNT_DIGITS = 18  # at most this many digits are read here (int64 holds them)
 _PREFIX_CHARACTERS = np.zeros(256, bool)
 _PREFIX_CHARACTERS[list(b"abcdefghijklmnopqrstuvwxyz0123456789")] = True
@@ -391,17 +403,31 @@ def _read_prefixes(hrps: list[str]) -> _Prefixes:
     place = np.arange(_PREFIX_WIDTH)
     in_digits = (place >= amount_start[:, None]) & (place < (amount_start + digits)[:, None])
     is_digit = (matrix >= ord("0")) & (matrix <= ord("9"))
-    plain &= ~(in_digits & ~is_digit).any(axis=1) & (amountless | (digits >= 1)) & (digits <= _AMOUNT_DIGITS)
+    plain &= ~(in_digits & ~is_digit).any(axis=1) & (amountless | (digits >= 1))
     plain &= amountless | (matrix[np.arange(count), np.minimum(amount_start, _PREFIX_WIDTH - 1)] != ord("0"))
     power = np.clip(amount_start[:, None] + digits[:, None] - 1 - place, 0, _AMOUNT_DIGITS - 1)
     value = (np.where(in_digits, matrix.astype(np.int64) - ord("0"), 0) * _POWERS_OF_TEN[power]).sum(axis=1)
     unit = np.where(multiplied, _UNIT[last], MSAT_PER_UNIT[""])
     pico = multiplied & (last == ord("p"))
-    plain &= ~pico | (value % 10 == 0)  # a fraction of a millisatoshi: the rules refuse it
-    plain &= pico | (value <= INT64_MAX // np.maximum(unit, 1))  # beyond int64: the rules warn
+    read = (digits <= _AMOUNT_DIGITS) & (pico | (value <= INT64_MAX // np.maximum(unit, 1)))
+    plain &= ~read | ~pico | (value % 10 == 0)  # a fraction of a millisatoshi: the rules refuse it
     amount = np.where(pico, value // 10, value * np.where(pico, 1, unit))
+    # Amounts beyond int64 (or too long to read here) are read by the rules; beyond int64 they are missing
+    # with a warning, as for any row, so such a row stays plain.
+    beyond: dict[int, int] = {}
+    for position in np.flatnonzero(plain & ~read).tolist():
+        try:
+            _, exact, issues = read_hrp(hrps[position])
+        except InvoiceError:
+            issues, exact = (), None
+        if issues or exact is None:
+            plain[position] = False
+        elif exact > INT64_MAX:
+            beyond[position] = exact
+        else:
+            amount[position] = exact
     networks = _NETWORK_TEXTS[network + 1]
-    return _Prefixes(raw, lengths, offsets, owner, column, plain, networks, amount, amountless)
+    return _Prefixes(raw, lengths, offsets, owner, column, plain, networks, amount, amountless, beyond)
 
 
 @dataclass
