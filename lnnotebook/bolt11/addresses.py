@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import base58
+import numpy as np
 
 from lnnotebook.bolt11 import bech32
 from lnnotebook.bolt11.constants import BECH32_CHARSET, BECH32_CONST, BECH32M_CONST, NETWORKS
@@ -102,6 +103,7 @@ def render_plain_fallbacks(fields: Sequence[bytes], networks: Sequence[str]) -> 
     """
     found: list[str | None] = [None] * len(fields)
     segwit: list[tuple[int, str, bytes, int]] = []
+    base58: list[tuple[int, bytes]] = []
     for number, (groups, network) in enumerate(zip(fields, networks)):
         if not groups:
             continue
@@ -111,7 +113,7 @@ def render_plain_fallbacks(fields: Sequence[bytes], networks: Sequence[str]) -> 
             if size == 20:
                 digits = groups[1:].translate(_GROUPS_TO_DIGITS).decode("ascii")
                 prefix = params.p2pkh_version if version == 17 else params.p2sh_version
-                found[number] = _base58check(bytes([prefix]) + bech32.digits_to_bytes(digits))
+                base58.append((number, bytes([prefix]) + bech32.digits_to_bytes(digits)))
         elif version <= 16 and 2 <= size <= 40 and (version or size in (20, 32)):
             # The address regroups the program's bytes: the field's groups up to the last whole byte,
             # the bits after it zeroed (as digits_to_bytes drops them and bytes_to_groups pads).
@@ -126,24 +128,39 @@ def render_plain_fallbacks(fields: Sequence[bytes], networks: Sequence[str]) -> 
     )
     for (number, *_), address in zip(segwit, addresses):
         found[number] = address
+    for (number, _), address in zip(base58, _base58check_many([payload for _, payload in base58])):
+        found[number] = address
     return found
 
 
 _GROUPS_TO_DIGITS = bytes.maketrans(bytes(range(32)), bech32.BASE32_DIGITS.encode())
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_PAIRS = [first + second for first in _BASE58 for second in _BASE58]  # 58**2 two-digit texts
+_BASE58 = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_CHUNK_DIGITS = 10  # 58**10 < 2**63: a chunk of ten base-58 digits is one int64
+_CHUNKS = 4  # a 25-byte Base58Check payload has at most 35 base-58 digits
 
 
-def _base58check(payload: bytes) -> str:
-    """Base58Check, as ``base58.b58encode_check``: two base-58 digits per division, a '1' per leading zero."""
-    data = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
-    value = int.from_bytes(data, "big")
-    pairs = []
-    while value:
-        value, pair = divmod(value, 3364)
-        pairs.append(_BASE58_PAIRS[pair])
-    text = "".join(reversed(pairs)).lstrip("1")
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+def _base58check_many(payloads: Sequence[bytes]) -> list[str]:
+    """Base58Check of 21-byte payloads, as ``base58.b58encode_check``: Python splits each number into
+    chunks of ten digits, numpy spells all chunks at once, and each leading zero byte is a '1'."""
+    if not payloads:
+        return []
+    chunks = np.zeros((len(payloads), _CHUNKS), np.int64)
+    data = []
+    for row, payload in enumerate(payloads):
+        whole = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+        data.append(whole)
+        value = int.from_bytes(whole, "big")
+        for column in range(_CHUNKS - 1, -1, -1):
+            value, chunks[row, column] = divmod(value, 58**_CHUNK_DIGITS)
+    powers = 58 ** np.arange(_CHUNK_DIGITS - 1, -1, -1, dtype=np.int64)
+    digits = (chunks[:, :, None] // powers) % 58
+    spelled = np.frombuffer(_BASE58, np.uint8)[digits.reshape(len(payloads), -1)].tobytes()
+    width = _CHUNKS * _CHUNK_DIGITS
+    return [
+        "1" * (len(whole) - len(whole.lstrip(b"\0")))
+        + spelled[row * width : (row + 1) * width].decode("ascii").lstrip("1")
+        for row, whole in enumerate(data)
+    ]
 
 
 # --- writing an f field ----------------------------------------------------------------------------------

@@ -511,11 +511,13 @@ def _walk(layout: _Layout, plain: np.ndarray) -> _Walk:
 
 
 def _fixed_bytes(symbols: np.ndarray, starts: np.ndarray, groups: int, size: int) -> np.ndarray:
-    """``(len(starts), size)`` bytes of the ``groups`` 5-bit groups from each start (padding dropped)."""
+    """``(len(starts), size)`` bytes of the ``groups`` 5-bit groups from each start (padding dropped). Every
+    field asked for lies inside its data part, which the signature and checksum follow, so the groups up to
+    the next multiple of 8 are in the buffer too."""
     padded = -(-groups // 8) * 8
-    offsets = np.arange(padded)
-    index = np.minimum(starts[:, None] + offsets, len(symbols) - 1)
-    values = np.where(offsets < groups, symbols[index], 0)
+    index = starts.astype(np.int32)[:, None] + _counting(padded)
+    values = symbols[index]
+    values[:, groups:] = 0
     return _blocks_to_bytes(values.reshape(len(starts), padded // 8, 8))[:, :size]
 
 

@@ -1,0 +1,45 @@
+"""The batch renderer of fallback addresses gives exactly what the per-field reader gives, or leaves the
+field to it (None): random versions, lengths and padding bits, on every network."""
+
+from __future__ import annotations
+
+import random
+
+import base58
+import pytest
+
+from lnnotebook.bolt11 import bech32
+from lnnotebook.bolt11.addresses import _base58check_many, render_fallback, render_plain_fallbacks
+from lnnotebook.bolt11.constants import NETWORKS
+
+_TO_DIGITS = bytes.maketrans(bytes(range(32)), bech32.BASE32_DIGITS.encode())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_batch_fallbacks_match_the_per_field_reader(seed: int) -> None:
+    generator = random.Random(seed)
+    fields, networks = [], []
+    for _ in range(3000):
+        version = generator.choice([0, 1, 16, 17, 18, 19, 31, generator.randrange(32)])
+        count = generator.choice([0, 4, 32, 33, 52, 53, 64, generator.randrange(70)])
+        fields.append(bytes([version] + [generator.randrange(32) for _ in range(count)]))
+        networks.append(generator.choice(sorted(NETWORKS)))
+    fields[:2] = [b"", bytes([17])]
+    rendered = render_plain_fallbacks(fields, networks)
+    kept = 0
+    for groups, network, address in zip(fields, networks, rendered):
+        expected, _ = render_fallback(groups.translate(_TO_DIGITS).decode(), network)
+        if address is not None:
+            assert address == expected
+            kept += 1
+        else:  # left to the reader, which then skips or warns: never an address the batch dropped
+            assert expected is None
+    assert kept > 1000
+
+
+def test_base58check_of_many_matches_the_base58_package() -> None:
+    generator = random.Random(7)
+    payloads = [bytes(21), b"\0\0" + b"\xff" * 19, b"\x05" + bytes(20)]
+    payloads += [bytes([generator.choice([0, 5, 111, 196])]) + generator.randbytes(20) for _ in range(2000)]
+    for payload, text in zip(payloads, _base58check_many(payloads)):
+        assert text == base58.b58encode_check(payload).decode()
