@@ -713,10 +713,8 @@ def _verify(
     hrps: list[str],
 ) -> None:
     """The signature of every plain row: against ``n`` where given, else the payee is recovered."""
-    symbols = layout.symbols
-    whole = np.zeros(-(-len(symbols) // 8) * 8, np.uint8)
-    whole[: len(symbols)] = symbols
-    signed = _blocks_to_bytes(whole.reshape(1, -1, 8))[0]
+    symbols = layout.symbols  # every data part is padded to whole blocks of 8 groups (``_layout``)
+    signed = _blocks_to_bytes(symbols.reshape(-1, 8))
     # Each data part starts on a block, so its signed groups are one slice; zero the bits after them.
     signed_groups = layout.data_length - _TAIL
     first = layout.data_start // 8 * 5
@@ -730,15 +728,20 @@ def _verify(
     payees = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
     given_keys = dict(zip(np.flatnonzero(given).tolist(), payees))
     recovered = np.zeros((len(plain), 33), np.uint8)
-    recover = _Recovery(signatures, recovered)
-    for position, start, stop in zip(
-        np.flatnonzero(plain).tolist(), first[plain].tolist(), last[plain].tolist()
-    ):
-        digest = hashlib.sha256(hrps[position].encode("ascii") + message[start:stop]).digest()
+    positions = np.flatnonzero(plain).tolist()
+    sha256 = hashlib.sha256
+    digests = [
+        sha256(hrps[position].encode("ascii") + message[start:stop]).digest()
+        for position, start, stop in zip(positions, first[plain].tolist(), last[plain].tolist())
+    ]
+    unknown = [
+        (position, digest) for position, digest in zip(positions, digests) if position not in given_keys
+    ]
+    for position in _Recovery(signatures, recovered).failures(unknown):
+        plain[position] = False
+    for position, digest in zip(positions, digests):
         key = given_keys.get(position)
         if key is None:
-            if not recover(position, digest):
-                plain[position] = False
             continue
         try:
             decoder._verify_against(key.tobytes().hex(), signatures[position].tobytes(), digest)
@@ -766,20 +769,27 @@ class _Recovery:
         self._size = ffi.new("size_t *")
         self._compressed = lib.SECP256K1_EC_COMPRESSED
 
-    def __call__(self, position: int, digest: bytes) -> bool:
-        lib, context = self._lib, self._context
-        signature = self._signature_base + 65 * position
-        if not lib.secp256k1_ecdsa_recoverable_signature_parse_compact(
-            context, self._parsed, signature, int(self._signatures[position, 64])
-        ):
-            return False
-        if not lib.secp256k1_ecdsa_recover(context, self._point, self._parsed, digest):
-            return False
-        self._size[0] = 33
-        lib.secp256k1_ec_pubkey_serialize(
-            context, self._key_base + 33 * position, self._size, self._point, self._compressed
-        )
-        return True
+    def failures(self, rows: list[tuple[int, bytes]]) -> list[int]:
+        """Recover the key of each (row, signing digest); the rows whose signature yields none."""
+        context, parsed, point, size, compressed = (
+            self._context, self._parsed, self._point, self._size, self._compressed
+        )  # fmt: skip
+        parse = self._lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+        recover = self._lib.secp256k1_ecdsa_recover
+        serialize = self._lib.secp256k1_ec_pubkey_serialize
+        signature_base, key_base = self._signature_base, self._key_base
+        recovery_ids = self._signatures[:, 64].tolist()
+        failed = []
+        for position, digest in rows:
+            if not (
+                parse(context, parsed, signature_base + 65 * position, recovery_ids[position])
+                and recover(context, point, parsed, digest)
+            ):
+                failed.append(position)
+                continue
+            size[0] = 33
+            serialize(context, key_base + 33 * position, size, point, compressed)
+        return failed
 
 
 def concat_columns(parts: Sequence[Columns], size: int | None = None) -> Columns:
