@@ -18,6 +18,7 @@ and ``decode_columns`` agree on every field by construction, which the tests che
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def decode_columns(texts: Sequence[object], *, verify: bool = True, strict: bool
     """Decode ``texts`` into ``Columns``: the values, warnings and errors ``decode`` gives row by row."""
     size = len(texts)
     columns = _empty(size)
-    if all(type(text) is str for text in texts):
+    if set(map(type, texts)) <= {str}:  # in C: no Python step per row
         rows, strings, not_text = np.arange(size), cast("list[str]", list(texts)), []
     else:
         is_text = np.fromiter((type(text) is str for text in texts), bool, count=size)
@@ -315,22 +316,21 @@ def _scaled_range(count: int) -> np.ndarray:
 def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: bool) -> list[int]:
     """Decode the plainly well-formed ``texts`` (rows ``rows`` of ``columns``) into ``columns``; return
     the rows of the others, for the rules' path."""
-    separators = [text.rfind("1") for text in texts]
-    lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
-    hrp_lengths = np.asarray(separators, np.int64).reshape(-1)
-    # Lowercase, nothing around it, "ln" and more before the separator, room for the fixed fields.
-    fits = (hrp_lengths >= 3) & (lengths <= MAX_INVOICE_LENGTH)
-    fits &= lengths - hrp_lengths - 1 >= MIN_DATA_GROUPS
+    # (hrp, "1", data) of each text at its last "1", with C loops only (no Python step per row).
+    parts = list(map(_AT_LAST_ONE, texts))
+    hrps, datas = list(map(_HRP, parts)), list(map(_DATA, parts))
+    hrp_lengths = np.fromiter(map(len, hrps), np.int64, count=len(texts))
+    data_lengths = np.fromiter(map(len, datas), np.int64, count=len(texts))
+    # "ln" and more before the separator, room for the fixed fields, not too long.
+    fits = (hrp_lengths >= 3) & (data_lengths >= MIN_DATA_GROUPS)
+    fits &= hrp_lengths + 1 + data_lengths <= MAX_INVOICE_LENGTH
+    refused: list[int] = []
     if not fits.all():
-        kept = np.flatnonzero(fits)
-        texts, separators = [texts[at] for at in kept.tolist()], hrp_lengths[kept].tolist()
-        refused, rows = rows[~fits].tolist(), rows[kept]
-    else:
-        refused = []
-    if not texts:
+        kept = np.flatnonzero(fits).tolist()
+        hrps, datas = [hrps[at] for at in kept], [datas[at] for at in kept]
+        refused, rows = rows[~fits].tolist(), rows[fits]
+    if not hrps:
         return refused
-    hrps = [text[:separator] for text, separator in zip(texts, separators)]
-    datas = [text[separator + 1 :] for text, separator in zip(texts, separators)]
     prefixes = _read_prefixes(hrps)
     layout = _layout(prefixes, datas)
     plain = layout.valid_checksum & prefixes.plain
@@ -357,6 +357,10 @@ def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: 
             columns.amount_overflow[target] = True
             columns.warnings[target] = _beyond_int64("amount", amount, " msat")
     return refused + rows[~plain].tolist()
+
+
+_AT_LAST_ONE = operator.methodcaller("rpartition", "1")
+_HRP, _DATA = operator.itemgetter(0), operator.itemgetter(2)
 
 
 @dataclass
