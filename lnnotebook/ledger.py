@@ -511,10 +511,18 @@ _INVOICE_COLUMNS = (
 
 def _create_schema(connection: sqlite3.Connection) -> None:
     connection.executescript(_SCHEMA)
-    present = {row[1] for row in connection.execute("PRAGMA table_info(invoices)")}
-    for name, kind in _ADDED_COLUMNS:
-        if name not in present:  # a ledger written by an older lnnotebook
-            connection.execute(f"ALTER TABLE invoices ADD COLUMN {name} {kind}")
+    # Columns are looked for and added under the write lock: processes opening a new ledger at once
+    # would otherwise each see them missing and the second ALTER would fail ("duplicate column").
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        present = {row[1] for row in connection.execute("PRAGMA table_info(invoices)")}
+        for name, kind in _ADDED_COLUMNS:
+            if name not in present:  # a ledger written by an older lnnotebook
+                connection.execute(f"ALTER TABLE invoices ADD COLUMN {name} {kind}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
     connection.executescript(_INDEXES)
 
 
