@@ -30,7 +30,8 @@ DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 # Seconds that fit in pandas' nanosecond timestamps (year 2262); later ones become NaT.
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
-_CHUNK = 4096
+_CHUNK = 4096  # rows at most
+_CHUNK_CHARACTERS = 2**18  # of text at most past a chunk's first: some 500 invoices of the usual length
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
@@ -237,9 +238,7 @@ def _run_chunks(
     """``decode_chunk`` over chunks of ``texts``, in processes when ``workers > 1``, and ``finish(chunk,
     result)`` in this process as each result arrives; the progress bar counts input rows (a distinct text
     stands for every row that repeats it)."""
-    # Two chunks per worker keep both busy with the least shipping; one process needs chunks for memory.
-    size = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
-    starts = list(range(0, len(texts), size))
+    starts = _chunk_starts(texts, workers)
     chunks = [texts[start:stop] for start, stop in zip(starts, [*starts[1:], len(texts)])]
     bar, rows = None, None
     if progress:
@@ -255,6 +254,19 @@ def _run_chunks(
     finally:
         if bar is not None:
             bar.close()
+
+
+def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
+    """Where each chunk of ``texts`` starts. Past its first text a chunk holds at most ``_CHUNK_CHARACTERS``
+    of text: that bounds the decoder's working arrays (some 17 bytes a character), and so the memory they
+    leave behind as allocator slack. A chunk also ends after ``_CHUNK`` rows, or with workers after a
+    share of the rows (for few texts: two chunks per worker, as each chunk shipped costs a little)."""
+    rows = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
+    lengths = np.fromiter((len(text) if type(text) is str else 0 for text in texts), np.int64, len(texts))
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
+    return sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
 
 
 def _collect(

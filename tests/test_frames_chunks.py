@@ -51,15 +51,19 @@ def texts(spec_vectors) -> pd.Series:
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of 5 rows (with workers, of 256 at the least)."""
+    """Chunks of a few invoices each, by text, and at most 5 rows."""
+    monkeypatch.setattr(frames, "_CHUNK_CHARACTERS", 1500)
     monkeypatch.setattr(frames, "_CHUNK", 5)
-    monkeypatch.setattr(frames, "_MIN_WORKER_CHUNK", 5)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_chunks_give_the_frame_of_one_chunk(texts, backend, monkeypatch) -> None:
-    whole = ln.decode_frame(texts, errors="coerce", dtype_backend=backend)  # one chunk
+    monkeypatch.setattr(frames, "_CHUNK_CHARACTERS", 10**9)
+    whole = ln.decode_frame(texts, errors="coerce", dtype_backend=backend)
+    assert len(frames._chunk_starts(list(texts), workers=1)) == 1
+    monkeypatch.setattr(frames, "_CHUNK_CHARACTERS", 1500)
     monkeypatch.setattr(frames, "_CHUNK", 5)
+    assert len(frames._chunk_starts(list(texts), workers=1)) > 20
     chunked = ln.decode_frame(texts, errors="coerce", dtype_backend=backend)
     pd.testing.assert_frame_equal(chunked, whole)
     assert chunked.index is texts.index
@@ -97,6 +101,21 @@ def test_no_input_is_an_empty_frame_with_the_columns(backend) -> None:
     some = ln.decode_frame(generate_invoices(2, seed=1), dtype_backend=backend)
     assert list(empty.columns) == list(some.columns) and len(empty) == 0
     assert (empty.dtypes == some.dtypes).all()
+
+
+def test_chunk_starts_bound_text_and_rows(monkeypatch) -> None:
+    monkeypatch.setattr(frames, "_CHUNK_CHARACTERS", 100)
+    monkeypatch.setattr(frames, "_CHUNK", 4)
+    lengths = [30, 30, 30, 30, 250, 1, 1, 1, 1, 1, 1, 0]
+    texts: list = ["x" * length for length in lengths] + [None, 7]
+    starts = frames._chunk_starts(texts, workers=1)
+    assert starts[0] == 0 and starts == sorted(set(starts))
+    for start, stop in zip(starts, [*starts[1:], len(texts)]):
+        chunk = texts[start:stop]
+        assert 1 <= len(chunk) <= 4
+        sizes = [len(item) if isinstance(item, str) else 0 for item in chunk]
+        assert sum(sizes[1:]) <= 100  # past its first text, a chunk holds at most the budget
+    assert frames._chunk_starts([], workers=1) == []
 
 
 @arrow
