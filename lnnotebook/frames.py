@@ -6,16 +6,19 @@ Conventions follow pandas: ``errors="raise"|"coerce"``, nullable dtypes (``Int64
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
+from itertools import repeat
 from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from lnnotebook.bolt11 import ROW_FIELDS, InvoiceError, decode_rows
-from lnnotebook.bolt11.batch import Columns, concat_columns, decode_columns
+from lnnotebook.bolt11.batch import Columns, decode_columns
 
 # The columns and dtypes live in lnnotebook.schema (re-exported for existing imports).
 from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS
@@ -27,7 +30,8 @@ DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 # Seconds that fit in pandas' nanosecond timestamps (year 2262); later ones become NaT.
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
-_CHUNK = 4096
+_CHUNK = 4096  # rows at most
+_CHUNK_CHARACTERS = 2**18  # of text at most past a chunk's first: some 500 invoices of the usual length
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
@@ -57,11 +61,13 @@ def decode_frame(
         with_backend(pd.DataFrame(), dtype_backend)  # raises the ImportError that says what to install
     index, texts = _texts(invoices, errors, workers)
     unique, positions = _distinct(texts)
-    decode_chunk = partial(decode_columns, verify=verify, strict=strict)
-    columns = concat_columns(_run_chunks(decode_chunk, unique, workers, progress, positions), len(unique))
+    decode_chunk = partial(_decode_part, verify=verify, strict=strict, dtype_backend=dtype_backend)
+    finish = partial(_finish_part, dtype_backend=dtype_backend)
+    parts = _run_chunks(decode_chunk, unique, workers, progress, positions, finish)
+    parts = parts or [finish([], decode_chunk([]))]
     if errors == "raise":
-        _raise_first(index, columns.failed, positions)
-    return _invoice_frame(columns, unique, positions, index, dtype_backend)
+        _raise_first(index, _failures(parts), positions)
+    return _invoice_frame(_concat_parts(parts), positions, index)
 
 
 def hops_frame(
@@ -227,39 +233,54 @@ def _run_chunks(
     workers: int,
     progress: bool,
     positions: np.ndarray | None,
+    finish: Callable[[Sequence[Any], Any], Any] | None = None,
 ) -> list:
-    """``decode_chunk`` over chunks of ``texts``, in processes when ``workers > 1``; the progress bar counts
-    input rows (a distinct text stands for every row that repeats it)."""
-    # Two chunks per worker keep both busy with the least shipping; one process needs chunks for memory.
-    size = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
-    chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
-    bar = None
+    """``decode_chunk`` over chunks of ``texts``, in processes when ``workers > 1``, and ``finish(chunk,
+    result)`` in this process as each result arrives; the progress bar counts input rows (a distinct text
+    stands for every row that repeats it)."""
+    starts = _chunk_starts(texts, workers)
+    chunks = [texts[start:stop] for start, stop in zip(starts, [*starts[1:], len(texts)])]
+    bar, rows = None, None
     if progress:
         from tqdm.auto import tqdm
 
         rows = np.bincount(positions, minlength=len(texts)) if positions is not None else None
         bar = tqdm(total=len(texts) if positions is None else len(positions), unit="invoice", desc="decoding")
-    parts: list = []
     try:
         if workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-                parts = _collect(
-                    pool.map(decode_chunk, chunks), chunks, bar, rows if progress else None, size
-                )
-        else:
-            parts = _collect(map(decode_chunk, chunks), chunks, bar, rows if progress else None, size)
+                return _collect(pool.map(decode_chunk, chunks), chunks, starts, finish, bar, rows)
+        return _collect(map(decode_chunk, chunks), chunks, starts, finish, bar, rows)
     finally:
         if bar is not None:
             bar.close()
-    return parts
 
 
-def _collect(decoded: Iterable[Any], chunks: list, bar: Any, rows: np.ndarray | None, size: int) -> list:
+def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
+    """Where each chunk of ``texts`` starts. Past its first text a chunk holds at most ``_CHUNK_CHARACTERS``
+    of text: that bounds the decoder's working arrays (some 17 bytes a character), and so the memory they
+    leave behind as allocator slack. A chunk also ends after ``_CHUNK`` rows, or with workers after a
+    share of the rows (for few texts: two chunks per worker, as each chunk shipped costs a little)."""
+    rows = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
+    lengths = np.fromiter((len(text) if type(text) is str else 0 for text in texts), np.int64, len(texts))
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
+    return sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
+
+
+def _collect(
+    decoded: Iterable[Any],
+    chunks: list,
+    starts: list[int],
+    finish: Callable[[Sequence[Any], Any], Any] | None,
+    bar: Any,
+    rows: np.ndarray | None,
+) -> list:
     parts = []
-    for number, (chunk, part) in enumerate(zip(chunks, decoded)):
-        parts.append(part)
+    for start, chunk, part in zip(starts, chunks, decoded):
+        parts.append(part if finish is None else finish(chunk, part))
         if bar is not None:
-            start = number * size
             bar.update(len(chunk) if rows is None else int(rows[start : start + len(chunk)].sum()))
     return parts
 
@@ -285,16 +306,6 @@ def _string_array(values: list) -> pd.api.extensions.ExtensionArray:
     return pd.array(values, dtype="string")
 
 
-def _utc_times(seconds: pd.arrays.IntegerArray) -> pd.DatetimeIndex:
-    """Seconds since 1970 as UTC timestamps; missing or beyond year 2262 becomes NaT."""
-    raw = seconds.to_numpy(dtype=np.int64, na_value=0)
-    representable = ~seconds.isna() & (raw <= _MAX_NS_SECONDS) & (raw >= -_MAX_NS_SECONDS)
-    nanoseconds = np.where(representable, raw, 0).astype(np.int64) * 10**9
-    times = nanoseconds.view("datetime64[ns]").copy()
-    times[~representable] = np.datetime64("NaT")
-    return pd.DatetimeIndex(times).tz_localize("UTC")
-
-
 def _error_columns(results: list) -> tuple:
     messages = [None if isinstance(result, tuple) else str(result) for result in results]
     kinds = [None if isinstance(result, tuple) else type(result).__name__ for result in results]
@@ -316,11 +327,62 @@ def _arrow() -> Any:
     return pyarrow
 
 
-def _text_array(values: list | np.ndarray, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
+def _arrow_strings(dtype_backend: str) -> Any:
+    """pyarrow where it holds the backend's strings (``dtype_backend="pyarrow"``, and the default ``string``
+    dtype on pandas 3 or with pyarrow storage), else None: strings are then Python objects."""
+    pa = _arrow()
+    if pa is not None and (dtype_backend == "pyarrow" or pd.StringDtype().storage == "pyarrow"):
+        return pa
+    return None
+
+
+def _text_array(values: list[str | None], dtype_backend: str) -> pd.api.extensions.ExtensionArray:
     """Strings (None: missing) in the backend's string dtype."""
-    if dtype_backend == "pyarrow":
-        return pd.arrays.ArrowExtensionArray(_arrow().array(values, type=_arrow().string()))
-    return pd.array(values, dtype="string")
+    pa = _arrow_strings(dtype_backend)
+    if pa is None:
+        return pd.array(values, dtype="string")
+    large = dtype_backend != "pyarrow"  # pandas' own string dtype holds large_string
+    array = _exact_strings(pa, values, large)
+    if array is None:
+        array = pa.array(values, type=pa.large_string() if large else pa.string())
+    return pd.arrays.ArrowStringArray(array) if large else pd.arrays.ArrowExtensionArray(array)
+
+
+def _exact_strings(pa: Any, values: list[str | None], large: bool) -> Any:
+    """An Arrow string array of ``values`` on buffers of exactly their size. pyarrow's builder grows its
+    buffer by doubling and keeps the slack, up to twice the text; for 100,000 invoices that is some 40 MB.
+    None where the text does not fit 32-bit offsets or is not valid Unicode (pyarrow then decides)."""
+    size = len(values)
+    kind = pa.large_string() if large else pa.string()
+    nones = values.count(None)
+    if nones == size:  # a column of a chunk without errors, metadata, ...
+        return pa.nulls(size, type=kind)
+    missing = np.fromiter(map(operator.is_, values, repeat(None)), bool, count=size) if nones else None
+    present = cast(list[str], [value for value in values if value is not None] if nones else values)
+    joined = "".join(present)
+    try:
+        if joined.isascii():  # one byte a character: the lengths are the strings' own (isascii is O(1))
+            data = joined.encode("ascii")
+            present_lengths = np.fromiter(map(len, present), np.int64, count=len(present))
+        else:
+            encoded = [value.encode() for value in present]
+            data = b"".join(encoded)
+            present_lengths = np.fromiter(map(len, encoded), np.int64, count=len(encoded))
+    except UnicodeEncodeError:  # lone surrogates: pyarrow raises its own error for them
+        return None
+    if not large and len(data) > np.iinfo(np.int32).max:
+        return None
+    if missing is None:
+        lengths = present_lengths
+    else:
+        lengths = np.zeros(size, np.int64)
+        lengths[~missing] = present_lengths
+    offsets = np.zeros(size + 1, np.int64 if large else np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = None if missing is None else pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.Array.from_buffers(
+        kind, size, [validity, pa.py_buffer(offsets), pa.py_buffer(data)], null_count=nones
+    )
 
 
 def _hex_array(matrix: np.ndarray, valid: np.ndarray, dtype_backend: str) -> pd.api.extensions.ExtensionArray:
@@ -328,75 +390,162 @@ def _hex_array(matrix: np.ndarray, valid: np.ndarray, dtype_backend: str) -> pd.
     holds the strings (default ``string`` storage with pyarrow installed, and ``dtype_backend="pyarrow"``)."""
     size, width = matrix.shape
     text = _HEX[matrix]  # (size, width) two-digit pairs: the rows' hex, end to end
-    pa = _arrow()
-    if pa is not None and (dtype_backend == "pyarrow" or pd.StringDtype().storage == "pyarrow"):
-        offsets = np.arange(0, 2 * width * (size + 1), 2 * width, dtype=np.int32)
+    pa = _arrow_strings(dtype_backend)
+    if pa is not None:
+        large = dtype_backend != "pyarrow"  # pandas' own string dtype holds large_string
+        offsets = np.arange(0, 2 * width * (size + 1), 2 * width, dtype=np.int64 if large else np.int32)
         validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
         array = pa.Array.from_buffers(
-            pa.string(),
+            pa.large_string() if large else pa.string(),
             size,
             [validity, pa.py_buffer(offsets), pa.py_buffer(text)],
             null_count=int(size - valid.sum()),
         )
-        if dtype_backend == "pyarrow":
-            return pd.arrays.ArrowExtensionArray(array)
-        return pd.arrays.ArrowStringArray(array)
+        return pd.arrays.ArrowStringArray(array) if large else pd.arrays.ArrowExtensionArray(array)
     objects = text.view(f"S{2 * width}").ravel().astype(f"U{2 * width}").astype(object)
     objects[~valid] = None
     return pd.array(objects, dtype="string")
 
 
-def _masked_int(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+# Fixed-width columns straight in the backend's dtype (missing where ``missing``): a chunk's columns are
+# built by the hundred, so each skips pandas' astype of a whole frame.
+
+
+def _ints(values: np.ndarray, missing: np.ndarray, backend: str) -> pd.api.extensions.ExtensionArray:
+    if backend == "pyarrow":
+        pa = _arrow()
+        return pd.arrays.ArrowExtensionArray(pa.array(values, mask=missing, type=pa.int64()))
     return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
 
 
-def _invoice_frame(
-    columns: Columns, texts: list, positions: np.ndarray | None, index: pd.Index, dtype_backend: str
-) -> pd.DataFrame:
-    """The ``decode_frame`` table of decoded ``columns`` (one row per distinct text, fanned out to the rows
-    by ``positions``), in the ``schema.INVOICE_COLUMNS`` order and dtypes."""
+def _floats(values: np.ndarray, missing: np.ndarray, backend: str) -> pd.api.extensions.ExtensionArray:
+    if backend == "pyarrow":
+        pa = _arrow()
+        return pd.arrays.ArrowExtensionArray(pa.array(values, mask=missing, type=pa.float64()))
+    return pd.arrays.FloatingArray(np.where(missing, 0.0, values), missing.copy())
+
+
+def _bools(values: np.ndarray, missing: np.ndarray, backend: str) -> pd.api.extensions.ExtensionArray:
+    if backend == "pyarrow":
+        pa = _arrow()
+        return pd.arrays.ArrowExtensionArray(pa.array(values, mask=missing, type=pa.bool_()))
+    return pd.arrays.BooleanArray(values.copy(), missing.copy())
+
+
+def _utc_times(seconds: np.ndarray, missing: np.ndarray, backend: str) -> pd.api.extensions.ExtensionArray:
+    """Seconds since 1970 as UTC timestamps (ns); missing or beyond year 2262 becomes NaT."""
+    representable = ~missing & (seconds <= _MAX_NS_SECONDS) & (seconds >= -_MAX_NS_SECONDS)
+    nanoseconds = np.where(representable, seconds, 0).astype(np.int64) * 10**9
+    if backend == "pyarrow":
+        pa = _arrow()
+        times = pa.array(nanoseconds, mask=~representable, type=pa.timestamp("ns", tz="UTC"))
+        return pd.arrays.ArrowExtensionArray(times)
+    naive = nanoseconds.view("datetime64[ns]")
+    naive[~representable] = np.datetime64("NaT")
+    return pd.DatetimeIndex(naive).tz_localize("UTC").array
+
+
+@dataclass
+class _Part:
+    """One chunk of distinct texts decoded: its columns in the requested backend's dtypes, and its failures
+    by row within the chunk (``errors="raise"`` reports the first). ``bolt11`` and the hex columns come
+    last (``_finish_part``), from ``normalized`` and the bytes in ``hashes``: with workers they are built
+    in the main process, which holds the texts already, so that half the bytes are shipped back."""
+
+    size: int
+    arrays: dict[str, Any]
+    failed: dict[int, InvoiceError]
+    normalized: dict[int, str]
+    hashes: dict[str, tuple[np.ndarray, np.ndarray]]  # (bytes, valid)
+
+
+def _decode_part(texts: Sequence[Any], *, verify: bool, strict: bool, dtype_backend: str) -> _Part:
+    """Decode a chunk and build its columns at once: the chunk's Python objects (descriptions, warnings)
+    die with it instead of piling up until the whole frame is assembled, and with ``workers > 1`` the
+    building runs in the worker."""
+    columns = decode_columns(texts, verify=verify, strict=strict)
     failed = ~columns.decoded
-    data = _column_arrays(columns, texts, failed, dtype_backend)
+    arrays = _column_arrays(columns, texts, failed, dtype_backend)
+    hashes = {name: (values, valid & ~failed) for name, (values, valid) in columns.hashes.items()}
+    return _Part(columns.size, arrays, columns.failed, columns.normalized, hashes)
+
+
+def _finish_part(texts: Sequence[Any], part: _Part, dtype_backend: str) -> _Part:
+    """``part`` with its ``bolt11`` column (the input text, normalised where it had to be; missing where
+    it failed) and its hex columns."""
+    bolt11 = list(texts)
+    for row in part.failed:
+        bolt11[row] = None
+    for row, normalized in part.normalized.items():
+        if row not in part.failed:
+            bolt11[row] = normalized
+    part.arrays["bolt11"] = _text_array(bolt11, dtype_backend)
+    for name, (values, valid) in part.hashes.items():
+        part.arrays[name] = _hex_array(values, valid, dtype_backend)
+    part.normalized, part.hashes = {}, {}
+    return part
+
+
+def _failures(parts: list[_Part]) -> dict[int, InvoiceError]:
+    """The failures of all parts, by position among the distinct texts."""
+    failed: dict[int, InvoiceError] = {}
+    offset = 0
+    for part in parts:
+        failed.update((row + offset, error) for row, error in part.failed.items())
+        offset += part.size
+    return failed
+
+
+def _concat_parts(parts: list[_Part]) -> dict[str, Any]:
+    """Each column of the parts end to end; Arrow-held strings become chunked arrays, so their text is not
+    copied again."""
+    if len(parts) == 1:
+        return parts[0].arrays
+    arrays = {}
+    for name in INVOICE_COLUMNS:
+        pieces = [part.arrays.pop(name) for part in parts]  # popped: each piece is freed once joined
+        arrays[name] = type(pieces[0])._concat_same_type(pieces)
+    return arrays
+
+
+def _invoice_frame(data: dict[str, Any], positions: np.ndarray | None, index: pd.Index) -> pd.DataFrame:
+    """The ``decode_frame`` table of the columns of the distinct texts, fanned out to the rows by
+    ``positions``, in the ``schema.INVOICE_COLUMNS`` order."""
     if positions is not None:
         data = {name: array.take(positions) for name, array in data.items()}
     frame = pd.DataFrame({name: data[name] for name in INVOICE_COLUMNS}, index=index, copy=False)
     frame.index = index  # keep the caller's index object (name, dtype) as is
-    return with_backend(frame, dtype_backend)
+    return frame
 
 
-def _column_arrays(columns: Columns, texts: list, failed: np.ndarray, backend: str) -> dict[str, Any]:
-    def text(values: list | np.ndarray) -> Any:
+def _column_arrays(
+    columns: Columns, texts: Sequence[Any], failed: np.ndarray, backend: str
+) -> dict[str, Any]:
+    """One chunk's ``decode_frame`` columns but ``bolt11`` and the hex ones (``_finish_part``), in
+    ``backend``'s dtypes; ``texts`` are the chunk's inputs."""
+
+    def text(values: list) -> Any:
         return _text_array(values, backend)
 
-    bolt11 = list(texts)
-    for row in columns.failed:
-        bolt11[row] = None
-    for row, normalized in columns.normalized.items():
-        if row not in columns.failed:
-            bolt11[row] = normalized
-    amount = _masked_int(columns.amount_msat, columns.amount_missing | failed)
-    timestamp = _masked_int(columns.timestamp, failed)
-    expiry = _masked_int(columns.expiry, columns.expiry_missing | failed)
+    amount_missing = columns.amount_missing | failed
+    expiry_missing = columns.expiry_missing | failed
+    # expires_at: only where timestamp + expiry cannot overflow int64 (both are at least 0)
+    expiry_in_range = ~expiry_missing & (columns.expiry <= _INT64_MAX - columns.timestamp)
     data: dict[str, Any] = {
-        "bolt11": text(bolt11),
-        "network": text(columns.network),
-        "amount_msat": amount,
-        "amount_sat": pd.array(cast(Any, amount), dtype="Float64") / 1000,
-        "amount_overflow": pd.arrays.BooleanArray(columns.amount_overflow.copy(), failed.copy()),
-        "timestamp": timestamp,
-        "created_at": _utc_times(timestamp),
-        "expiry": expiry,
+        "network": text(columns.network.tolist()),
+        "amount_msat": _ints(columns.amount_msat, amount_missing, backend),
+        "amount_sat": _floats(columns.amount_msat.astype(np.float64) / 1000, amount_missing, backend),
+        "amount_overflow": _bools(columns.amount_overflow, failed, backend),
+        "timestamp": _ints(columns.timestamp, failed, backend),
+        "created_at": _utc_times(columns.timestamp, failed, backend),
+        "expiry": _ints(columns.expiry, expiry_missing, backend),
+        "expires_at": _utc_times(
+            columns.timestamp + np.where(expiry_in_range, columns.expiry, 0), ~expiry_in_range, backend
+        ),
     }
-    # expires_at: only where timestamp + expiry cannot overflow int64
-    headroom = expiry.fillna(0).to_numpy(np.int64) <= _INT64_MAX - timestamp.fillna(0).to_numpy(np.int64)
-    expiry_in_range = expiry.copy()
-    expiry_in_range[~headroom] = pd.NA
-    data["expires_at"] = _utc_times(timestamp + expiry_in_range)
-    for name, (values, valid) in columns.hashes.items():
-        data[name] = _hex_array(values, valid & ~failed, backend)
-    data["min_final_cltv_expiry"] = _masked_int(columns.cltv, columns.cltv_missing | failed)
-    data["route_hint_count"] = _masked_int(columns.route_hints, failed)
-    data["hop_count"] = _masked_int(columns.hops, failed)
+    data["min_final_cltv_expiry"] = _ints(columns.cltv, columns.cltv_missing | failed, backend)
+    data["route_hint_count"] = _ints(columns.route_hints, failed, backend)
+    data["hop_count"] = _ints(columns.hops, failed, backend)
     for name, texts_of in (
         ("description", columns.description),
         ("metadata", columns.metadata),
@@ -405,10 +554,10 @@ def _column_arrays(columns: Columns, texts: list, failed: np.ndarray, backend: s
         ("feature_bits", columns.feature_bits),
         ("warnings", columns.warnings),
     ):
-        if columns.failed:  # a row may have been read in part before the decoder refused it
-            texts_of = texts_of.copy()
-            texts_of[list(columns.failed)] = None
-        data[name] = text(texts_of)
+        values = texts_of.tolist()  # batch.Columns holds texts as object arrays
+        for row in columns.failed:  # a row may have been read in part before the decoder refused it
+            values[row] = None
+        data[name] = text(values)
     errors: list[Any] = [None] * columns.size
     kinds: list[Any] = [None] * columns.size
     inputs: list[Any] = [None] * columns.size

@@ -812,31 +812,3 @@ class _Recovery:
             size[0] = 33
             serialize(context, key_base + 33 * position, size, point, compressed)
         return failed
-
-
-def concat_columns(parts: Sequence[Columns], size: int | None = None) -> Columns:
-    """The ``Columns`` of consecutive batches as one (rows renumbered); ``size`` is for no batch at all."""
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return _empty(size or 0)
-    whole = Columns(size=sum(part.size for part in parts))
-    offset = 0
-    for part in parts:
-        whole.failed.update((row + offset, error) for row, error in part.failed.items())
-        whole.normalized.update((row + offset, text) for row, text in part.normalized.items())
-        offset += part.size
-    for name in (
-        "network", "description", "metadata", "fallbacks", "features", "feature_bits", "warnings",
-        "amount_msat", "amount_missing", "amount_overflow", "timestamp", "expiry", "expiry_missing",
-        "cltv", "cltv_missing", "route_hints", "hops",
-    ):  # fmt: skip
-        setattr(whole, name, np.concatenate([getattr(part, name) for part in parts]))
-    whole.hashes = {
-        name: (
-            np.concatenate([part.hashes[name][0] for part in parts]),
-            np.concatenate([part.hashes[name][1] for part in parts]),
-        )
-        for name in HEX_FIELDS
-    }
-    return whole
