@@ -6,6 +6,7 @@ Conventions follow pandas: ``errors="raise"|"coerce"``, nullable dtypes (``Int64
 
 from __future__ import annotations
 
+import binascii
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,7 @@ _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
 _CHUNK = 4096  # rows at most
 _CHUNK_CHARACTERS = 2**18  # of text at most past a chunk's first: some 500 invoices of the usual length
+_BATCH_SHARE = 2  # with workers, a batch of chunks is 1/(this * workers) of the chunks still to send
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
@@ -249,7 +251,9 @@ def _run_chunks(
     try:
         if workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-                return _collect(pool.map(decode_chunk, chunks), chunks, starts, finish, bar, rows)
+                batches = pool.map(partial(_each, decode_chunk), _batches(chunks, workers))
+                decoded = (result for batch in batches for result in batch)
+                return _collect(decoded, chunks, starts, finish, bar, rows)
         return _collect(map(decode_chunk, chunks), chunks, starts, finish, bar, rows)
     finally:
         if bar is not None:
@@ -267,6 +271,24 @@ def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
     total = int(ends[-1]) if len(ends) else 0
     by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
     return sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
+
+
+def _batches(chunks: list, workers: int) -> list[list]:
+    """``chunks`` in batches for the workers. Each batch's round trip stalls its worker and needs this
+    process, which shares the cores, so batches are big; but a chunk each to start with, so that every
+    worker starts at once, and shrinking as the work runs out, so that the workers finish together even
+    when they run at different speeds."""
+    batches: list[list] = []
+    start = 0
+    while start < len(chunks):
+        size = 1 if len(batches) < workers else max(1, (len(chunks) - start) // (_BATCH_SHARE * workers))
+        batches.append(chunks[start : start + size])
+        start += size
+    return batches
+
+
+def _each(function: Callable[[Any], Any], items: list) -> list:
+    return [function(item) for item in items]
 
 
 def _collect(
@@ -313,9 +335,6 @@ def _error_columns(results: list) -> tuple:
 
 
 # --- the invoice table, from columns -------------------------------------------------------------
-
-# Two ASCII hex digits per byte value, as one uint16 each: ``_HEX[matrix]`` is the hex text of a byte matrix.
-_HEX = np.frombuffer(b"".join(f"{value:02x}".encode() for value in range(256)), dtype=np.uint16)
 
 
 def _arrow() -> Any:
@@ -389,7 +408,7 @@ def _hex_array(matrix: np.ndarray, valid: np.ndarray, dtype_backend: str) -> pd.
     """Each row of a byte matrix as lowercase hex text, built without a Python object per row where pyarrow
     holds the strings (default ``string`` storage with pyarrow installed, and ``dtype_backend="pyarrow"``)."""
     size, width = matrix.shape
-    text = _HEX[matrix]  # (size, width) two-digit pairs: the rows' hex, end to end
+    text = binascii.hexlify(np.ascontiguousarray(matrix).data)  # the rows' hex, end to end
     pa = _arrow_strings(dtype_backend)
     if pa is not None:
         large = dtype_backend != "pyarrow"  # pandas' own string dtype holds large_string
@@ -402,7 +421,7 @@ def _hex_array(matrix: np.ndarray, valid: np.ndarray, dtype_backend: str) -> pd.
             null_count=int(size - valid.sum()),
         )
         return pd.arrays.ArrowStringArray(array) if large else pd.arrays.ArrowExtensionArray(array)
-    objects = text.view(f"S{2 * width}").ravel().astype(f"U{2 * width}").astype(object)
+    objects = np.frombuffer(text, f"S{2 * width}").astype(f"U{2 * width}").astype(object)
     objects[~valid] = None
     return pd.array(objects, dtype="string")
 

@@ -136,3 +136,13 @@ def test_exact_strings_equal_pyarrow_s_own(large: bool) -> None:
         assert array.equals(pa.array(values, type=kind))
         array.validate(full=True)
     assert frames._exact_strings(pa, ["\ud800"], large) is None  # not UTF-8: pyarrow's error decides
+
+
+def test_batches_for_workers_start_small_and_shrink() -> None:
+    chunks = list(range(83))
+    batches = frames._batches(chunks, workers=2)
+    assert [chunk for batch in batches for chunk in batch] == chunks
+    sizes = [len(batch) for batch in batches]
+    assert sizes[:2] == [1, 1] and sizes[-3:] == [1, 1, 1]
+    assert sizes[2:] == sorted(sizes[2:], reverse=True) and max(sizes) <= 83 // 4
+    assert frames._batches([], workers=2) == []
