@@ -32,7 +32,7 @@ DtypeBackend = Literal["numpy_nullable", "pyarrow"]
 _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
 _CHUNK = 4096  # rows at most
-_CHUNK_CHARACTERS = 2**18  # of text at most past a chunk's first: some 500 invoices of the usual length
+_CHUNK_CHARACTERS = 2**20  # of text at most past a chunk's first: some 2,000 invoices of the usual length
 _BATCH_SHARE = 2  # with workers, a batch of chunks is 1/(this * workers) of the chunks still to send
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
