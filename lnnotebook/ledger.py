@@ -125,7 +125,11 @@ class LedgerStore:
         self._pid: int | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._with_retries(_create_schema, transaction=False)
+            self._with_retries(_create_tables, transaction=False)
+            # Under the write lock: processes opening a new ledger at once would otherwise each see the
+            # added columns missing, and the second ALTER would fail ("duplicate column name").
+            self._with_retries(_add_columns)
+            self._with_retries(_create_indexes, transaction=False)
         except (OSError, sqlite3.Error) as error:
             self.close()
             raise LedgerError(
@@ -509,20 +513,18 @@ _INVOICE_COLUMNS = (
 )
 
 
-def _create_schema(connection: sqlite3.Connection) -> None:
+def _create_tables(connection: sqlite3.Connection) -> None:
     connection.executescript(_SCHEMA)
-    # Columns are looked for and added under the write lock: processes opening a new ledger at once
-    # would otherwise each see them missing and the second ALTER would fail ("duplicate column").
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        present = {row[1] for row in connection.execute("PRAGMA table_info(invoices)")}
-        for name, kind in _ADDED_COLUMNS:
-            if name not in present:  # a ledger written by an older lnnotebook
-                connection.execute(f"ALTER TABLE invoices ADD COLUMN {name} {kind}")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    present = {row[1] for row in connection.execute("PRAGMA table_info(invoices)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name not in present:  # a ledger written by an older lnnotebook
+            connection.execute(f"ALTER TABLE invoices ADD COLUMN {name} {kind}")
+
+
+def _create_indexes(connection: sqlite3.Connection) -> None:
     connection.executescript(_INDEXES)
 
 

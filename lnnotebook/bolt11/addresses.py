@@ -134,7 +134,6 @@ def render_plain_fallbacks(fields: Sequence[bytes], networks: Sequence[str]) -> 
 
 
 _GROUPS_TO_DIGITS = bytes.maketrans(bytes(range(32)), bech32.BASE32_DIGITS.encode())
-_BASE58 = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _CHUNK_DIGITS = 10  # 58**10 < 2**63: a chunk of ten base-58 digits is one int64
 _CHUNKS = 4  # a 25-byte Base58Check payload has at most 35 base-58 digits
 
@@ -154,7 +153,7 @@ def _base58check_many(payloads: Sequence[bytes]) -> list[str]:
             value, chunks[row, column] = divmod(value, 58**_CHUNK_DIGITS)
     powers = 58 ** np.arange(_CHUNK_DIGITS - 1, -1, -1, dtype=np.int64)
     digits = (chunks[:, :, None] // powers) % 58
-    spelled = np.frombuffer(_BASE58, np.uint8)[digits.reshape(len(payloads), -1)].tobytes()
+    spelled = np.frombuffer(base58.BITCOIN_ALPHABET, np.uint8)[digits.reshape(len(payloads), -1)].tobytes()
     width = _CHUNKS * _CHUNK_DIGITS
     return [
         "1" * (len(whole) - len(whole.lstrip(b"\0")))

@@ -296,21 +296,11 @@ def _data_polymods(
     ends = starts - base + lengths
     segment_starts = np.zeros(len(starts), np.int64)
     segment_starts[1:] = ends[:-1]  # a data part and the zero padding before it: zeros add nothing
-    index = np.repeat(((ends - 1) * 32).astype(np.int32), ends - segment_starts)
-    index -= _scaled_range(len(index))
+    index = np.repeat((ends - 1).astype(np.int32), ends - segment_starts)
+    index -= _counting(len(index))  # how many symbols follow each one
+    index *= 32
     index += symbols[base : base + len(index)]
     return np.bitwise_xor.reduceat(flat[index], segment_starts)
-
-
-_RANGE = np.zeros(0, np.int32)
-
-
-def _scaled_range(count: int) -> np.ndarray:
-    """``32 * arange(count)`` as int32, from a cached array (it is the same for every batch)."""
-    global _RANGE
-    if len(_RANGE) < count:
-        _RANGE = np.arange(max(count, 2 * len(_RANGE)), dtype=np.int32) * 32
-    return _RANGE[:count]
 
 
 def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: bool) -> list[int]:

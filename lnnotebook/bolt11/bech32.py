@@ -202,15 +202,18 @@ def checksums_valid(hrps: list[str], datas: list[str]) -> np.ndarray:
     sequences = [
         expand_hrp(hrp) + data.encode("ascii").translate(_TO_VALUES) for hrp, data in zip(hrps, datas)
     ]
+    return _polymods(sequences) == BECH32_CONST
+
+
+def _polymods(sequences: Sequence[bytes]) -> np.ndarray:
+    """BIP-173's polymod of each sequence of 5-bit symbols (none empty), for all at once."""
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     symbols = np.frombuffer(b"".join(sequences), dtype=np.uint8)
     ends = np.cumsum(lengths)
-    starts = ends - lengths
     table = _TABLE.rows(int(lengths.max()) + 1)
     steps_after = np.repeat(ends - 1, lengths) - np.arange(len(symbols), dtype=np.int64)
     contributions = table.ravel()[steps_after * 32 + symbols]
-    polymod = np.bitwise_xor.reduceat(contributions, starts) ^ table[lengths, 1]
-    return polymod == BECH32_CONST
+    return np.bitwise_xor.reduceat(contributions, ends - lengths) ^ table[lengths, 1]
 
 
 def polymod(symbols: bytes) -> int:
@@ -243,14 +246,7 @@ def encode_many(hrps: Sequence[str], sequences: Sequence[bytes], constants: Sequ
     checksums come from one numpy pass over the shared table instead of a Python loop per symbol."""
     if not sequences:
         return []
-    full = [expand_hrp(hrp) + groups + bytes(6) for hrp, groups in zip(hrps, sequences)]
-    lengths = np.fromiter(map(len, full), dtype=np.int64, count=len(full))
-    symbols = np.frombuffer(b"".join(full), dtype=np.uint8)
-    ends = np.cumsum(lengths)
-    table = _TABLE.rows(int(lengths.max()) + 1)
-    steps_after = np.repeat(ends - 1, lengths) - np.arange(len(symbols), dtype=np.int64)
-    contributions = table.ravel()[steps_after * 32 + symbols]
-    states = np.bitwise_xor.reduceat(contributions, ends - lengths) ^ table[lengths, 1]
+    states = _polymods([expand_hrp(hrp) + groups + bytes(6) for hrp, groups in zip(hrps, sequences)])
     states ^= np.asarray(constants, dtype=np.uint32)
     checksums = (states[:, None] >> np.arange(25, -1, -5, dtype=np.uint32)) & 31
     tails = checksums.astype(np.uint8).tobytes()
