@@ -80,11 +80,11 @@ def test_a_real_export_reads_with_the_right_statuses_amounts_and_times(lnbits, s
             assert row["created_at"] <= row["paid_at"] <= ended
         else:
             assert pd.isna(row["amount_received_msat"]) and pd.isna(row["paid_at"])
-        # The decoded invoice agrees with the server's record.
+        # The decoded invoice agrees with the server's record. Its whole-second timestamp and the record's
+        # microsecond created_at are taken a moment apart on the server: just over 1 s on a loaded machine.
         assert row["description"] == memo and row["expiry"] == expiry and row["network"] == "bc"
-        assert abs(row["created_at"] - pd.Timestamp(row["timestamp"], unit="s", tz="UTC")) <= pd.Timedelta(
-            "1s"
-        )
+        signed_at = pd.Timestamp(row["timestamp"], unit="s", tz="UTC")
+        assert abs(row["created_at"] - signed_at) < pd.Timedelta("2s")
 
 
 def test_paid_invoices_read_the_same_from_the_paginated_answer(lnbits, shop) -> None:
