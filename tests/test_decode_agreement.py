@@ -220,3 +220,60 @@ def test_well_formed_invoices_never_take_the_per_row_path(monkeypatch) -> None:
     assert not clean, f"{len(clean)} clean invoices took the per-row path, e.g. {clean[0][:60]}..."
     quoted = ln.decode_frame([f'"{invoices[0].upper()}"'])  # normalised first, then the batch path
     assert quoted.loc[0, "bolt11"] == invoices[0]
+
+
+def test_a_given_payee_key_is_checked_by_recovery_on_the_batch_path_and_verified_otherwise(
+    monkeypatch,
+) -> None:
+    """With ``n``, the batch path accepts a signature when the key it recovers is ``n`` and S is low; a
+    valid signature with another recovery id, a high S, another node's key or a key off the curve go to
+    the decoder's own path, so each row reads exactly as ``decode`` reads it."""
+    from test_decode_spec import (
+        OTHER_KEY,
+        OTHER_PUBKEY,
+        SPEC_PUBKEY,
+        D,
+        N,
+        P,
+        S,
+        build,
+        groups_of,
+        high_s,
+        tagged,
+    )
+
+    from lnnotebook.bolt11 import batch
+
+    def other_recovery_id(signature: bytes) -> bytes:
+        return signature[:64] + bytes([signature[64] ^ 1])  # still valid for n, recovers another key
+
+    texts = {
+        "plain": build("lnbc", P, S, D, N()),
+        "other recovery id": build("lnbc", P, S, D, N(), tweak=other_recovery_id),
+        "high S": build("lnbc", P, S, D, N(), tweak=high_s),
+        "signed by another node": build("lnbc", P, S, D, N(OTHER_KEY)),
+        "key off the curve": build("lnbc", P, S, D, tagged("n", groups_of(b"\x02" + b"\xff" * 32))),
+        "another node, its own n": build("lnbc", P, S, D, N(OTHER_KEY), key=OTHER_KEY),
+    }
+    handed_over: list[object] = []
+    per_row = batch.decoder.decode_rows
+
+    def counting(rows, **options):
+        handed_over.extend(rows)
+        return per_row(rows, **options)
+
+    monkeypatch.setattr(batch.decoder, "decode_rows", counting)
+    frame = ln.decode_frame(list(texts.values()), errors="coerce").set_axis(list(texts))
+    assert frame.loc["plain", "payee"] == frame.loc["other recovery id", "payee"] == SPEC_PUBKEY
+    assert frame.loc["another node, its own n", "payee"] == OTHER_PUBKEY
+    assert frame.loc["high S", "error"].endswith(
+        "the signature is high-S, which the spec forbids when the payee key (n) is given"
+    )
+    assert frame.loc["signed by another node", "error_type"] == "SignatureError"
+    assert frame.loc["key off the curve", "error_type"] == "SignatureError"
+    assert set(handed_over) == {
+        texts[name] for name in texts if name not in ("plain", "another node, its own n")
+    }
+    monkeypatch.undo()
+    for verify, strict in MODES:
+        assert_agree(list(texts.values()), verify, strict)

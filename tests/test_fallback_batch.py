@@ -1,14 +1,16 @@
-"""The batch renderer of fallback addresses gives exactly what the per-field reader gives, or leaves the
-field to it (None): random versions, lengths and padding bits, on every network."""
+"""The batch decoder's helpers against plain references: the batch renderer of fallback addresses gives
+exactly what the per-field reader gives, or leaves the field to it (None), for random versions, lengths and
+padding bits on every network; Base58Check equals the base58 package; 5-bit groups pack into their bytes."""
 
 from __future__ import annotations
 
 import random
 
 import base58
+import numpy as np
 import pytest
 
-from lnnotebook.bolt11 import bech32
+from lnnotebook.bolt11 import batch, bech32
 from lnnotebook.bolt11.addresses import _base58check_many, render_fallback, render_plain_fallbacks
 from lnnotebook.bolt11.constants import NETWORKS
 
@@ -43,3 +45,16 @@ def test_base58check_of_many_matches_the_base58_package() -> None:
     payloads += [bytes([generator.choice([0, 5, 111, 196])]) + generator.randbytes(20) for _ in range(2000)]
     for payload, text in zip(payloads, _base58check_many(payloads)):
         assert text == base58.b58encode_check(payload).decode()
+
+
+@pytest.mark.parametrize("shape", [(0, 8), (1, 8), (3, 7, 8), (4_096, 8), (5, 0, 8)])
+def test_blocks_of_eight_groups_pack_into_the_bytes_of_their_bits(shape: tuple[int, ...]) -> None:
+    """``batch._blocks_to_bytes`` (word-wide shifts) against the groups' bits read one by one."""
+    groups = np.random.default_rng(sum(shape)).integers(0, 32, shape).astype(np.uint8)
+    packed = batch._blocks_to_bytes(groups)
+    assert packed.shape == (*shape[:-2], shape[-2] * 5) and packed.flags.writeable
+    for block, octets in zip(groups.reshape(-1, 8), packed.reshape(-1, 5)):
+        bits = "".join(format(int(group), "05b") for group in block)
+        assert bytes(octets) == int(bits, 2).to_bytes(5, "big")
+    strided = np.random.default_rng(7).integers(0, 32, (50, 16)).astype(np.uint8)[:, :8]
+    assert (batch._blocks_to_bytes(strided) == batch._blocks_to_bytes(strided.copy())).all()

@@ -34,6 +34,7 @@ from lnnotebook.bolt11.constants import (
     CHECKSUM_GROUPS,
     DEFAULT_EXPIRY,
     DEFAULT_MIN_FINAL_CLTV_EXPIRY,
+    HALF_CURVE_ORDER,
     HOP_BYTES,
     MAX_INVOICE_LENGTH,
     MIN_DATA_GROUPS,
@@ -534,17 +535,30 @@ def _fixed_bytes(symbols: np.ndarray, starts: np.ndarray, groups: int, size: int
 
 
 def _blocks_to_bytes(blocks: np.ndarray) -> np.ndarray:
-    """Blocks of 8 groups (the last axis, uint8) as 5 bytes each, flattened into the last axis. Shifts and
-    ors on the eight columns: no wider type, no BLAS (whose threads would compete with the workers)."""
-    groups = blocks.reshape(-1, 8)
-    g0, g1, g2, g3, g4, g5, g6, g7 = (groups[:, column] for column in range(8))
-    octets = np.empty((len(groups), 5), np.uint8)
-    octets[:, 0] = (g0 << 3) | (g1 >> 2)
-    octets[:, 1] = ((g1 & 3) << 6) | (g2 << 1) | (g3 >> 4)
-    octets[:, 2] = ((g3 & 15) << 4) | (g4 >> 1)
-    octets[:, 3] = ((g4 & 1) << 7) | (g5 << 2) | (g6 >> 3)
-    octets[:, 4] = ((g6 & 7) << 5) | g7
+    """Blocks of 8 groups (the last axis, uint8) as 5 bytes each, flattened into the last axis. Each block is
+    read as one little-endian uint64 and its eight 5-bit groups packed in three steps of shifts and masks
+    on whole words (pairs, then fours, then all eight), so every pass is over contiguous 64-bit words: half
+    the time of working on the eight byte columns. No wider type per group, no BLAS."""
+    words = np.ascontiguousarray(blocks).reshape(-1).view("<u8")
+    pairs = (words & _LOW_GROUPS) << _FIVE  # 10 bits in each 16-bit lane: first group, then second
+    pairs |= (words >> _EIGHT) & _LOW_GROUPS
+    fours = (pairs & _LOW_PAIRS) << _TEN  # 20 bits in each 32-bit half
+    fours |= (pairs >> _SIXTEEN) & _LOW_PAIRS
+    packed = (fours & _LOW_FOURS) << _TWENTY  # the block's 40 bits
+    packed |= fours >> _THIRTY_TWO
+    packed <<= _TWENTY_FOUR  # to the top of the word, so that its first 5 bytes big-endian are the block's
+    packed.byteswap(inplace=True)  # memory now holds each word big-endian
+    first_five = np.ndarray((len(packed),), dtype="S5", buffer=packed, strides=(8,))
+    octets = first_five.copy().view(np.uint8)
     return octets.reshape(*blocks.shape[:-2], blocks.shape[-2] * 5)
+
+
+_LOW_GROUPS, _LOW_PAIRS, _LOW_FOURS = (
+    np.uint64(0x001F001F001F001F),
+    np.uint64(0x000003FF000003FF),
+    np.uint64(0xFFFFF),
+)
+_FIVE, _EIGHT, _TEN, _SIXTEEN, _TWENTY, _TWENTY_FOUR, _THIRTY_TWO = map(np.uint64, (5, 8, 10, 16, 20, 24, 32))
 
 
 def _ragged_bytes(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, list, list]:
@@ -724,7 +738,11 @@ def _verify(
     rows: np.ndarray,
     hrps: list[str],
 ) -> None:
-    """The signature of every plain row: against ``n`` where given, else the payee is recovered."""
+    """The signature of every plain row. The payee key is recovered for every row; where ``n`` gives it,
+    a signature is valid for that key when the key it yields with its recovery id is that key and its S is
+    low (recovery satisfies the verifying equation), which costs a recovery instead of a slower verify.
+    Anything else (another key, high S, no key) takes the rules' path, which verifies against ``n`` with
+    any recovery id, as the spec asks, and names what is wrong."""
     symbols = layout.symbols  # every data part is padded to whole blocks of 8 groups (``_layout``)
     signed = _blocks_to_bytes(symbols.reshape(-1, 8))
     # Each data part starts on a block, so its signed groups are one slice; zero the bits after them.
@@ -733,37 +751,43 @@ def _verify(
     last = first + (5 * signed_groups + 7) // 8
     spare = (8 * (last - first) - 5 * signed_groups).astype(np.uint8)
     signed[last - 1] &= (0xFF << spare).astype(np.uint8)
-    message = signed.tobytes()
+    message = memoryview(signed.tobytes())
     assert walk.signature is not None
     signatures = walk.signature
-    given = plain & walk.has[_N]
-    payees = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
-    given_keys = dict(zip(np.flatnonzero(given).tolist(), payees))
     recovered = np.zeros((len(plain), 33), np.uint8)
     positions = np.flatnonzero(plain).tolist()
     sha256 = hashlib.sha256
+    prefixes = {
+        hrp: hrp.encode("ascii") for hrp in {hrps[position] for position in positions}
+    }  # plain: ASCII
     digests = [
-        sha256(hrps[position].encode("ascii") + message[start:stop]).digest()
+        (position, sha256(prefixes[hrps[position]] + message[start:stop]).digest())
         for position, start, stop in zip(positions, first[plain].tolist(), last[plain].tolist())
     ]
-    unknown = [
-        (position, digest) for position, digest in zip(positions, digests) if position not in given_keys
-    ]
-    for position in _Recovery(signatures, recovered).failures(unknown):
+    for position in _Recovery(signatures, recovered).failures(digests):
         plain[position] = False
-    for position, digest in zip(positions, digests):
-        key = given_keys.get(position)
-        if key is None:
-            continue
-        try:
-            decoder._verify_against(key.tobytes().hex(), signatures[position].tobytes(), digest)
-        except InvoiceError:
-            plain[position] = False
-            continue
-        recovered[position] = key
+    given = np.flatnonzero(plain & walk.has[_N])
+    if len(given):
+        payees = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
+        same = (payees == recovered[given]).all(axis=1) & _low_s(signatures[given])
+        plain[given[~same]] = False
     payee, valid = columns.hashes["payee"]
     payee[rows[plain]] = recovered[plain]
     valid[rows[plain]] = True
+
+
+_HALF_ORDER_WORDS = np.frombuffer(HALF_CURVE_ORDER.to_bytes(32, "big"), ">u8")
+
+
+def _low_s(signatures: np.ndarray) -> np.ndarray:
+    """Is each signature's S (bytes 32-64, big-endian) at most half the curve order? Compared as four
+    64-bit words, most significant first."""
+    words = np.ascontiguousarray(signatures[:, 32:64]).view(">u8")
+    low = np.ones(len(signatures), bool)  # equal so far: S equal to half the order is low
+    for column in reversed(range(4)):
+        word, half = words[:, column], _HALF_ORDER_WORDS[column]
+        low = (word < half) | ((word == half) & low)
+    return low
 
 
 class _Recovery:
