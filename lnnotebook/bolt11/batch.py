@@ -292,16 +292,16 @@ _CACHED_ROWS = 256  # invoices per pass: their index arrays stay in cache (1.6x 
 def _data_polymods(
     flat: np.ndarray, symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray
 ) -> np.ndarray:
-    """The data parts' share of each polymod: every symbol's table entry, by how many symbols follow it."""
+    """The data parts' share of each polymod: every symbol's table entry, by how many symbols follow it
+    (entry ``32 * following + symbol``: the part's last index, less 32 per step back, plus the symbol)."""
     base = int(starts[0])
     ends = starts - base + lengths
     segment_starts = np.zeros(len(starts), np.int64)
     segment_starts[1:] = ends[:-1]  # a data part and the zero padding before it: zeros add nothing
-    index = np.repeat((ends - 1).astype(np.int32), ends - segment_starts)
-    index -= _counting(len(index))  # how many symbols follow each one
-    index *= 32
+    index = np.repeat((32 * (ends - 1)).astype(np.int32), ends - segment_starts)
+    index -= _counting(len(index), 32)
     index += symbols[base : base + len(index)]
-    return np.bitwise_xor.reduceat(flat[index], segment_starts)
+    return np.bitwise_xor.reduceat(np.take(flat, index), segment_starts)
 
 
 def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: bool) -> list[int]:
@@ -524,14 +524,13 @@ def _walk(layout: _Layout, plain: np.ndarray) -> _Walk:
 
 
 def _fixed_bytes(symbols: np.ndarray, starts: np.ndarray, groups: int, size: int) -> np.ndarray:
-    """``(len(starts), size)`` bytes of the ``groups`` 5-bit groups from each start (padding dropped). Every
-    field asked for lies inside its data part, which the signature and checksum follow, so the groups up to
-    the next multiple of 8 are in the buffer too."""
+    """``(len(starts), size)`` bytes of the ``groups`` 5-bit groups from each start, ``size`` being the whole
+    bytes they hold. The groups up to the next multiple of 8 are read as well (every field asked for lies
+    inside its data part, which the signature and checksum follow, so they are in the buffer); they only
+    touch bits past the last whole byte, which are dropped, so nothing needs zeroing."""
     padded = -(-groups // 8) * 8
     index = starts.astype(np.int32)[:, None] + _counting(padded)
-    values = symbols[index]
-    values[:, groups:] = 0
-    return _blocks_to_bytes(values.reshape(len(starts), padded // 8, 8))[:, :size]
+    return _blocks_to_bytes(symbols[index].reshape(len(starts), padded // 8, 8))[:, :size]
 
 
 def _blocks_to_bytes(blocks: np.ndarray) -> np.ndarray:
@@ -582,24 +581,28 @@ def _ragged_bytes(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) 
     return octets.tobytes(), (base // 8 * 5).tolist(), (5 * lengths // 8).tolist()
 
 
-_COUNTING = np.zeros(0, np.int32)
+_COUNTING: dict[int, np.ndarray] = {}
 
 
-def _counting(count: int) -> np.ndarray:
-    """``arange(count)`` as int32, from a cached array."""
-    global _COUNTING
-    if len(_COUNTING) < count:
-        _COUNTING = np.arange(max(count, 2 * len(_COUNTING)), dtype=np.int32)
-    return _COUNTING[:count]
+def _counting(count: int, step: int = 1) -> np.ndarray:
+    """``arange(0, count * step, step)`` as int32, from a cached array."""
+    cached = _COUNTING.get(step)
+    if cached is None or len(cached) < count:
+        size = max(count, 0 if cached is None else 2 * len(cached))
+        cached = _COUNTING[step] = np.arange(0, size * step, step, dtype=np.int32)
+    return cached[:count]
 
 
 def _uints(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Big-endian integers of at most ``_UINT_GROUPS`` groups (0 for none)."""
-    offsets = np.arange(_UINT_GROUPS) - _UINT_GROUPS
-    index = starts[:, None] + lengths[:, None] + offsets
-    used = offsets >= -lengths[:, None]
+    index = (starts + lengths)[:, None] + _UINT_OFFSETS
+    used = -lengths[:, None] <= _UINT_OFFSETS
     values = np.where(used, symbols[np.clip(index, 0, len(symbols) - 1)], 0).astype(np.int64)
-    return (values << np.arange(5 * (_UINT_GROUPS - 1), -1, -5, dtype=np.int64)).sum(axis=1)
+    return (values << _UINT_SHIFTS).sum(axis=1)
+
+
+_UINT_OFFSETS = np.arange(_UINT_GROUPS) - _UINT_GROUPS  # the last _UINT_GROUPS groups before a field's end
+_UINT_SHIFTS = np.arange(5 * (_UINT_GROUPS - 1), -1, -5, dtype=np.int64)
 
 
 def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Columns, rows: np.ndarray) -> None:
@@ -610,18 +613,7 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
     signature = _fixed_bytes(symbols, ends, SIGNATURE_GROUPS, 65)
     plain &= signature[:, 64] <= 3  # the rules' path names a bad recovery id
     walk.signature = signature
-    numbers = {}
-    for tag in (_X, _C, _9):
-        has, length = walk.has[tag], walk.length[tag]
-        first = symbols[np.minimum(walk.start[tag], len(symbols) - 1)]
-        # Not minimal (a warning), or beyond 60 bits (an integer, not a feature vector): the rules' path.
-        plain &= ~has | (length == 0) | (first != 0)
-        if tag != _9:
-            plain &= ~has | (length <= _UINT_GROUPS)
-        short = has & (length <= _UINT_GROUPS)
-        numbers[tag] = np.where(
-            short & plain, _uints(symbols, walk.start[tag], np.where(short, length, 0)), 0
-        )
+    numbers = _numbers(symbols, walk, plain)
     features, bits = _features_of(layout, walk, plain, numbers[_9])
     routes = walk.tags == _R
     route_bytes = 5 * walk.lengths[routes] // 8
@@ -637,16 +629,39 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
     columns.cltv[targets] = np.where(walk.has[_C], numbers[_C], DEFAULT_MIN_FINAL_CLTV_EXPIRY)[accepted]
     columns.route_hints[targets] = route_count[accepted]
     columns.hops[targets] = hop_count[accepted].astype(np.int64)
-    for name, tag in (("payment_hash", _P), ("payment_secret", _S), ("description_hash", _H)):
+    hash_fields = (("payment_hash", _P), ("payment_secret", _S), ("description_hash", _H))
+    found = [accepted[walk.has[tag][accepted]] for _, tag in hash_fields]  # one read for the three
+    starts = np.concatenate([walk.start[tag][where] for (_, tag), where in zip(hash_fields, found)])
+    hashes = _fixed_bytes(symbols, starts, 52, 32)
+    first = 0
+    for (name, _), where in zip(hash_fields, found):
         values, valid = columns.hashes[name]
-        found = accepted[walk.has[tag][accepted]]
-        values[rows[found]] = _fixed_bytes(symbols, walk.start[tag][found], 52, 32)
-        valid[rows[found]] = True
+        values[rows[where]] = hashes[first : first + len(where)]
+        valid[rows[where]] = True
+        first += len(where)
     values, valid = columns.hashes["signature"]
     values[targets] = signature[accepted]
     valid[targets] = True
     columns.features[targets] = features[accepted]
     columns.feature_bits[targets] = bits[accepted]
+
+
+def _numbers(symbols: np.ndarray, walk: _Walk, plain: np.ndarray) -> dict[int, np.ndarray]:
+    """The integers of x, c and 9 (up to 60 bits; 0 where absent), read in one pass; rows where one is not
+    minimal (a warning) or x or c is beyond 60 bits leave the plain path (the rules read them)."""
+    tags = (_X, _C, _9)
+    starts, lengths = [], []
+    for tag in tags:
+        has, length = walk.has[tag], walk.length[tag]
+        first = symbols[np.minimum(walk.start[tag], len(symbols) - 1)]
+        plain &= ~has | (length == 0) | (first != 0)
+        if tag != _9:  # a 9 beyond 60 bits is a long feature vector, read in _features_of
+            plain &= ~has | (length <= _UINT_GROUPS)
+        short = has & (length <= _UINT_GROUPS)
+        starts.append(walk.start[tag])
+        lengths.append(np.where(short, length, 0))
+    values = _uints(symbols, np.concatenate(starts), np.concatenate(lengths)).reshape(len(tags), -1)
+    return {tag: np.where(plain, row, 0) for tag, row in zip(tags, values)}
 
 
 _FEATURE_TEXTS: dict[int, tuple[Any, Any, bool]] = {}
