@@ -395,8 +395,10 @@ def _read_prefixes(hrps: list[str]) -> _Prefixes:
     np.cumsum(lengths[:-1], out=offsets[1:])
     owner = np.repeat(np.arange(count), lengths)
     column = np.arange(len(raw)) - offsets[owner]
-    matrix = np.zeros((count, _PREFIX_WIDTH), np.uint8)
-    inside = column < _PREFIX_WIDTH
+    # As wide as the longest prefix (most are some 10 characters), at least wide enough for the network.
+    width = int(min(_PREFIX_WIDTH, max(8, lengths.max(initial=0))))
+    matrix = np.zeros((count, width), np.uint8)
+    inside = column < width
     matrix[owner[inside], column[inside]] = raw[inside]
     plain = (lengths <= _PREFIX_WIDTH) & (matrix[:, 0] == ord("l")) & (matrix[:, 1] == ord("n"))
     plain &= np.bincount(owner[~_PREFIX_CHARACTERS[raw]], minlength=count) == 0
@@ -409,15 +411,15 @@ def _read_prefixes(hrps: list[str]) -> _Prefixes:
             fits &= matrix[:, 2 + offset] == character
         network[fits], amount_start[fits] = number, 2 + len(name)
     plain &= network >= 0
-    last = matrix[np.arange(count), np.clip(lengths - 1, 0, _PREFIX_WIDTH - 1)]
+    last = matrix[np.arange(count), np.clip(lengths - 1, 0, width - 1)]
     amountless = lengths == amount_start
     multiplied = ~amountless & ((_UNIT[last] > 0) | (last == ord("p")))
     digits = lengths - amount_start - multiplied
-    place = np.arange(_PREFIX_WIDTH)
+    place = np.arange(width)
     in_digits = (place >= amount_start[:, None]) & (place < (amount_start + digits)[:, None])
     is_digit = (matrix >= ord("0")) & (matrix <= ord("9"))
     plain &= ~(in_digits & ~is_digit).any(axis=1) & (amountless | (digits >= 1))
-    plain &= amountless | (matrix[np.arange(count), np.minimum(amount_start, _PREFIX_WIDTH - 1)] != ord("0"))
+    plain &= amountless | (matrix[np.arange(count), np.minimum(amount_start, width - 1)] != ord("0"))
     power = np.clip(amount_start[:, None] + digits[:, None] - 1 - place, 0, _AMOUNT_DIGITS - 1)
     value = (np.where(in_digits, matrix.astype(np.int64) - ord("0"), 0) * _POWERS_OF_TEN[power]).sum(axis=1)
     unit = np.where(multiplied, _UNIT[last], MSAT_PER_UNIT[""])
@@ -472,31 +474,26 @@ def _walk(layout: _Layout, plain: np.ndarray) -> _Walk:
     for _ in range(_MAX_FIELD_STEPS):
         if not len(active):
             break
-        here = position[active]
-        cut = here + 3 > end[active]
-        if cut.any():  # a header cut off by the signature: the rules' path reports it
-            ok[active[cut]] = False
-            active, here = active[~cut], here[~cut]
+        here, limit = position[active], end[active]
+        body = here + 3
         tag = symbols[here]
-        length = symbols[here + 1].astype(np.int64) * 32 + symbols[here + 2]
-        following = here + 3 + length
-        over = following > end[active]
+        # The header's groups may lie past the signed part (the signature follows, so they can be read);
+        # then the field runs past it too, which sends the row to the rules' path, which reports it.
+        length = (symbols[here + 1].astype(np.int64) << 5) | symbols[here + 2]
+        following = body + length
+        over = following > limit
         if over.any():
             ok[active[over]] = False
             keep = ~over
-            active, here, tag, length, following = (
-                active[keep],
-                here[keep],
-                tag[keep],
-                length[keep],
-                following[keep],
-            )
+            active, body, tag, length, following, limit = (
+                active[keep], body[keep], tag[keep], length[keep], following[keep], limit[keep]
+            )  # fmt: skip
         owners.append(active)
         tags.append(tag)
-        starts.append(here + 3)
+        starts.append(body)
         lengths.append(length)
         position[active] = following
-        active = active[following < end[active]]
+        active = active[following < limit]
     ok[active] = False  # more fields than _MAX_FIELD_STEPS
     owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
     tag_all = np.concatenate(tags).astype(np.int64) if tags else np.zeros(0, np.int64)
