@@ -9,7 +9,7 @@ from __future__ import annotations
 import binascii
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -33,7 +33,6 @@ _MAX_NS_SECONDS = pd.Timestamp.max.value // 10**9
 _INT64_MAX = np.iinfo(np.int64).max
 _CHUNK = 4096  # rows at most
 _CHUNK_CHARACTERS = 2**20  # of text at most past a chunk's first: some 2,000 invoices of the usual length
-_BATCH_SHARE = 2  # with workers, a batch of chunks is 1/(this * workers) of the chunks still to send
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
@@ -248,63 +247,80 @@ def _run_chunks(
 
         rows = np.bincount(positions, minlength=len(texts)) if positions is not None else None
         bar = tqdm(total=len(texts) if positions is None else len(positions), unit="invoice", desc="decoding")
+
+    def done(at: int, result: Any) -> Any:
+        """Chunk ``at``'s result, finished (in this process), the bar moved by its input rows."""
+        if bar is not None:
+            start = starts[at]
+            bar.update(len(chunks[at]) if rows is None else int(rows[start : start + len(chunks[at])].sum()))
+        return result if finish is None else finish(chunks[at], result)
+
     try:
         if workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-                batches = pool.map(partial(_each, decode_chunk), _batches(chunks, workers))
-                decoded = (result for batch in batches for result in batch)
-                return _collect(decoded, chunks, starts, finish, bar, rows)
-        return _collect(map(decode_chunk, chunks), chunks, starts, finish, bar, rows)
+            return _shared_decode(decode_chunk, chunks, workers, done)
+        return [done(at, decode_chunk(chunk)) for at, chunk in enumerate(chunks)]
     finally:
         if bar is not None:
             bar.close()
+
+
+def _shared_decode(
+    decode_chunk: Callable[[Sequence[Any]], Any],
+    chunks: list,
+    workers: int,
+    done: Callable[[int, Any], Any],
+) -> list:
+    """``done(i, decode_chunk(chunk i))`` of every chunk, in order, by this process and ``workers - 1``
+    others, all taking the next chunk in line. The others have two each in flight, so that none waits for
+    this process to send the next; this process decodes one itself whenever they are served (rather than
+    idle while holding a share of a core) and calls ``done`` on what is ready in between, so its share of
+    the decoding adapts to what ``done`` costs. The last chunks are small (``_chunk_starts``), so that
+    nobody waits long for the others at the end."""
+    results: list[Any] = [None] * len(chunks)
+    processes = min(workers - 1, len(chunks) - 1)
+    following = 0
+    in_flight: dict[Future, int] = {}
+
+    def gather(futures: Iterable[Future]) -> None:
+        for future in futures:
+            at = in_flight.pop(future)
+            results[at] = done(at, future.result())
+
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        while following < len(chunks):
+            while len(in_flight) < 2 * processes and following < len(chunks):
+                in_flight[pool.submit(decode_chunk, chunks[following])] = following
+                following += 1
+            if following < len(chunks):
+                results[following] = done(following, decode_chunk(chunks[following]))
+                following += 1
+            gather([future for future in in_flight if future.done()])
+        gather(as_completed(list(in_flight)))
+    return results
 
 
 def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
     """Where each chunk of ``texts`` starts. Past its first text a chunk holds at most ``_CHUNK_CHARACTERS``
     of text: that bounds the decoder's working arrays (some 17 bytes a character), and so the memory they
     leave behind as allocator slack. A chunk also ends after ``_CHUNK`` rows, or with workers after a
-    share of the rows (for few texts: two chunks per worker, as each chunk shipped costs a little)."""
+    share of the rows (for few texts: two chunks per worker, as each chunk shipped costs a little), and
+    with workers the last chunks are cut in four."""
     rows = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
     lengths = np.fromiter((len(text) if type(text) is str else 0 for text in texts), np.int64, len(texts))
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if len(ends) else 0
     by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
-    return sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
-
-
-def _batches(chunks: list, workers: int) -> list[list]:
-    """``chunks`` in batches for the workers. Each batch's round trip stalls its worker and needs this
-    process, which shares the cores, so batches are big; but a chunk each to start with, so that every
-    worker starts at once, and shrinking as the work runs out, so that the workers finish together even
-    when they run at different speeds."""
-    batches: list[list] = []
-    start = 0
-    while start < len(chunks):
-        size = 1 if len(batches) < workers else max(1, (len(chunks) - start) // (_BATCH_SHARE * workers))
-        batches.append(chunks[start : start + size])
-        start += size
-    return batches
-
-
-def _each(function: Callable[[Any], Any], items: list) -> list:
-    return [function(item) for item in items]
-
-
-def _collect(
-    decoded: Iterable[Any],
-    chunks: list,
-    starts: list[int],
-    finish: Callable[[Sequence[Any], Any], Any] | None,
-    bar: Any,
-    rows: np.ndarray | None,
-) -> list:
-    parts = []
-    for start, chunk, part in zip(starts, chunks, decoded):
-        parts.append(part if finish is None else finish(chunk, part))
-        if bar is not None:
-            bar.update(len(chunk) if rows is None else int(rows[start : start + len(chunk)].sum()))
-    return parts
+    starts = sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
+    if workers > 1:  # the last 2 * workers chunks in quarters: whoever finishes first waits little
+        cut = max(0, len(starts) - 2 * workers)
+        stops = [*starts[1:], len(texts)]
+        quarters = [
+            start + (stop - start) * part // 4
+            for start, stop in zip(starts[cut:], stops[cut:])
+            for part in range(4)
+        ]
+        starts = sorted({*starts[:cut], *quarters})
+    return starts
 
 
 # --- building columns ---------------------------------------------------------------------------

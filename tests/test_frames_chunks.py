@@ -8,6 +8,7 @@ names the first failing row of the whole input, whichever chunk holds it.
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pandas as pd
@@ -138,11 +139,30 @@ def test_exact_strings_equal_pyarrow_s_own(large: bool) -> None:
     assert frames._exact_strings(pa, ["\ud800"], large) is None  # not UTF-8: pyarrow's error decides
 
 
-def test_batches_for_workers_start_small_and_shrink() -> None:
-    chunks = list(range(83))
-    batches = frames._batches(chunks, workers=2)
-    assert [chunk for batch in batches for chunk in batch] == chunks
-    sizes = [len(batch) for batch in batches]
-    assert sizes[:2] == [1, 1] and sizes[-3:] == [1, 1, 1]
-    assert sizes[2:] == sorted(sizes[2:], reverse=True) and max(sizes) <= 83 // 4
-    assert frames._batches([], workers=2) == []
+def _pid_and_chunk(chunk: list[int]) -> tuple[int, list[int]]:
+    return os.getpid(), list(chunk)
+
+
+def test_workers_share_the_chunks_with_this_process_and_results_keep_their_order() -> None:
+    """workers=2: this process and one other take the chunks in line; every chunk is done once, results
+    come back in order, and ``done`` runs here for each."""
+    chunks = [list(range(start, start + 10)) for start in range(0, 300, 10)]
+    finished: list[int] = []
+
+    def done(at: int, result: tuple[int, list[int]]) -> tuple[int, list[int]]:
+        finished.append(at)
+        return result
+
+    results = frames._shared_decode(_pid_and_chunk, chunks, 2, done)
+    assert [chunk for _, chunk in results] == chunks
+    assert sorted(finished) == list(range(len(chunks)))
+    pids = {pid for pid, _ in results}
+    assert os.getpid() in pids and len(pids) == 2  # this process and one worker
+
+
+def test_with_workers_the_last_chunks_are_cut_in_four() -> None:
+    texts = ["x" * 500] * 40_000
+    starts = frames._chunk_starts(texts, workers=2)
+    sizes = np.diff([*starts, len(texts)])
+    assert sizes.sum() == len(texts) and starts == sorted(set(starts))
+    assert sizes[-1] * 3 < sizes[0] and len(sizes) > 8
