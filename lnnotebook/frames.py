@@ -52,7 +52,7 @@ def decode_frame(
 
     ``errors="raise"`` raises the first ``InvoiceError``, its message naming the row;
     ``errors="coerce"`` never raises for a bad row: its ``error`` and ``error_type`` are filled
-    and its other fields are missing. ``workers>1`` decodes in that many processes;
+    and its other fields are missing. ``workers>1`` decodes in that many processes, this one included;
     ``progress=True`` shows a tqdm bar. See ``lnnotebook.decode`` for ``verify`` and ``strict``.
     ``dtype_backend`` as in pandas: ``"numpy_nullable"`` (``Int64``, ``string``, ...) or ``"pyarrow"``
     (``int64[pyarrow]``, ``string[pyarrow]``, ...; needs pyarrow).
