@@ -198,14 +198,11 @@ def test_mutated_invoices_agree_in_a_batch(texts: list[str]) -> None:
         assert_agree(texts, verify, strict)
 
 
-def test_well_formed_invoices_never_take_the_per_row_path(monkeypatch) -> None:
-    """The speed of decode_frame rests on its batch path: a well-formed invoice (any network, amount,
-    description, fallback address, route or feature vector the generator makes, amounts beyond int64
-    included) is decoded there, and only odd rows reach the decoder's per-row readers."""
+@pytest.fixture
+def per_row_texts(monkeypatch) -> list[object]:
+    """The texts decode_frame hands to the decoder's per-row path, as they are handed over."""
     from lnnotebook.bolt11 import batch
-    from lnnotebook.synthetic import generate_invoices
 
-    invoices = generate_invoices(600, seed=3, workers=1)
     handed_over: list[object] = []
     per_row = batch.decoder.decode_rows
 
@@ -214,16 +211,26 @@ def test_well_formed_invoices_never_take_the_per_row_path(monkeypatch) -> None:
         return per_row(texts, **options)
 
     monkeypatch.setattr(batch.decoder, "decode_rows", counting)
+    return handed_over
+
+
+def test_well_formed_invoices_never_take_the_per_row_path(per_row_texts) -> None:
+    """The speed of decode_frame rests on its batch path: a well-formed invoice (any network, amount,
+    description, fallback address, route or feature vector the generator makes, amounts beyond int64
+    included) is decoded there, and only odd rows reach the decoder's per-row readers."""
+    from lnnotebook.synthetic import generate_invoices
+
+    invoices = generate_invoices(600, seed=3, workers=1)
     frame = ln.decode_frame(invoices, errors="coerce")
     assert frame["error"].isna().all()
-    clean = [text for text in handed_over if not ln.decode(text, strict=False).warnings]
+    clean = [text for text in per_row_texts if not ln.decode(text, strict=False).warnings]
     assert not clean, f"{len(clean)} clean invoices took the per-row path, e.g. {clean[0][:60]}..."
     quoted = ln.decode_frame([f'"{invoices[0].upper()}"'])  # normalised first, then the batch path
     assert quoted.loc[0, "bolt11"] == invoices[0]
 
 
 def test_a_given_payee_key_is_checked_by_recovery_on_the_batch_path_and_verified_otherwise(
-    monkeypatch,
+    per_row_texts,
 ) -> None:
     """With ``n``, the batch path accepts a signature when the key it recovers is ``n`` and S is low; a
     valid signature with another recovery id, a high S, another node's key or a key off the curve go to
@@ -242,8 +249,6 @@ def test_a_given_payee_key_is_checked_by_recovery_on_the_batch_path_and_verified
         tagged,
     )
 
-    from lnnotebook.bolt11 import batch
-
     def other_recovery_id(signature: bytes) -> bytes:
         return signature[:64] + bytes([signature[64] ^ 1])  # still valid for n, recovers another key
 
@@ -255,14 +260,6 @@ def test_a_given_payee_key_is_checked_by_recovery_on_the_batch_path_and_verified
         "key off the curve": build("lnbc", P, S, D, tagged("n", groups_of(b"\x02" + b"\xff" * 32))),
         "another node, its own n": build("lnbc", P, S, D, N(OTHER_KEY), key=OTHER_KEY),
     }
-    handed_over: list[object] = []
-    per_row = batch.decoder.decode_rows
-
-    def counting(rows, **options):
-        handed_over.extend(rows)
-        return per_row(rows, **options)
-
-    monkeypatch.setattr(batch.decoder, "decode_rows", counting)
     frame = ln.decode_frame(list(texts.values()), errors="coerce").set_axis(list(texts))
     assert frame.loc["plain", "payee"] == frame.loc["other recovery id", "payee"] == SPEC_PUBKEY
     assert frame.loc["another node, its own n", "payee"] == OTHER_PUBKEY
@@ -271,9 +268,8 @@ def test_a_given_payee_key_is_checked_by_recovery_on_the_batch_path_and_verified
     )
     assert frame.loc["signed by another node", "error_type"] == "SignatureError"
     assert frame.loc["key off the curve", "error_type"] == "SignatureError"
-    assert set(handed_over) == {
+    assert set(per_row_texts) == {
         texts[name] for name in texts if name not in ("plain", "another node, its own n")
     }
-    monkeypatch.undo()
     for verify, strict in MODES:
         assert_agree(list(texts.values()), verify, strict)
