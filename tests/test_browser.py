@@ -244,6 +244,12 @@ def drive_form(page, form, screenshot) -> str:
 
 def drive_decoder(page, panel, bolt11: str, screenshot) -> None:
     """One pasted invoice: its card, amount visible without sideways scrolling; junk: text and error."""
+    # Scrolled down to the decoder's cell, as a person would: JupyterLab may leave cells out of view
+    # unrendered; and the cell must have run (its prompt shows a number), else the wait says so.
+    cell = panel.locator(".jp-CodeCell").last
+    cell.scroll_into_view_if_needed()
+    prompt = cell.locator(".jp-InputArea-prompt")
+    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle())
     box = page.locator(".lnnotebook-decoder")
     box.scroll_into_view_if_needed()
     pasted = box.locator(".lnnotebook-decoder-input textarea")
