@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 # Runs as a script from any directory: make the repository importable.
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -96,6 +97,17 @@ def best_time(function: Callable[[], object], repeat: int) -> float:
     return best
 
 
+def alternating_rounds(contenders: dict[Any, Callable[[], object]], repeat: int) -> dict[Any, list[float]]:
+    """Each contender's seconds in each of ``repeat`` rounds, the contenders taking turns within a round,
+    so that load from elsewhere on a shared machine weighs on all of them alike instead of on whichever
+    ran during it."""
+    rounds: dict[Any, list[float]] = {key: [] for key in contenders}
+    for _ in range(repeat):
+        for key, function in contenders.items():
+            rounds[key].append(best_time(function, 1))
+    return rounds
+
+
 def recover_all(pairs: Sequence[tuple[bytes, bytes]]) -> None:
     for signature, digest in pairs:
         PublicKey.from_signature_and_message(signature, digest, hasher=None)
@@ -118,9 +130,8 @@ def decode_all_with_bolt11(bolt11: object, invoices: Sequence[str]) -> None:
 def timed_rows(
     args: argparse.Namespace, invoices: list[str], pairs: list[tuple[bytes, bytes]], bolt11: object | None
 ) -> list[tuple[str, int, float]]:
-    """(name, invoices, best seconds) of each contender; a bolt11 row only where that package is installed.
-    The contenders alternate, round by round, so that load from elsewhere on this shared machine weighs on
-    all of them alike instead of on whichever ran during it."""
+    """(name, invoices, best seconds) of each contender, in alternating rounds; a bolt11 row only where
+    that package is installed."""
     contenders: list[tuple[str, int, Callable[[], object]]] = []
     if bolt11 is not None:
         sample = invoices[: args.bolt11_sample]
@@ -134,11 +145,8 @@ def timed_rows(
             )
         )
     contenders.append(("coincurve recovery alone", len(pairs), lambda: recover_all(pairs)))
-    best = dict.fromkeys((name for name, _, _ in contenders), float("inf"))
-    for _ in range(args.repeat):
-        for name, _, function in contenders:
-            best[name] = min(best[name], best_time(function, 1))
-    return [(name, count, best[name]) for name, count, _ in contenders]
+    rounds = alternating_rounds({name: function for name, _, function in contenders}, args.repeat)
+    return [(name, count, min(rounds[name])) for name, count, _ in contenders]
 
 
 def run_speed(args: argparse.Namespace) -> int:
@@ -298,10 +306,9 @@ def run_scaling(args: argparse.Namespace) -> int:
     invoices, _ = load_invoices(args.scaling_count, args.seed, args.generate_workers)
     decode_frame(invoices[:50])  # imports and caches, outside the timings
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rounds: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(args.repeat):
-        for workers in rounds:
-            rounds[workers].append(best_time(partial(decode_frame, invoices, workers=workers), 1))
+    rounds = alternating_rounds(
+        {workers: partial(decode_frame, invoices, workers=workers) for workers in (1, 2)}, args.repeat
+    )
     timings = {workers: min(seconds) for workers, seconds in rounds.items()}
     speedup = timings[1] / timings[2]
     print(
@@ -323,9 +330,7 @@ def run_scaling(args: argparse.Namespace) -> int:
 
 
 def _recover_timed(pairs: Sequence[tuple[bytes, bytes]]) -> float:
-    start = time.perf_counter()
-    recover_all(pairs)
-    return time.perf_counter() - start
+    return best_time(partial(recover_all, pairs), 1)
 
 
 def machine_scaling(pairs: Sequence[tuple[bytes, bytes]], repeat: int) -> float:

@@ -31,7 +31,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
-from decode import best_time, load_invoices, recover_all, signing_inputs  # noqa: E402
+from decode import alternating_rounds, load_invoices, recover_all, signing_inputs  # noqa: E402
 
 from lnnotebook import decode_frame  # noqa: E402
 
@@ -227,18 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(invoices):,} distinct mainnet invoices, mean {mean:.0f} characters; best of {args.repeat}")
 
     pairs = signing_inputs(invoices)
-    # lnnotebook's rows and the floor alternate round by round, so that load from elsewhere on a shared
-    # machine weighs on all three alike.
+    # lnnotebook's rows and the floor alternate round by round (the peers run in their own processes).
     ours = {
         "decode_frame(verify=True)": lambda: decode_frame(invoices),
         "decode_frame(verify=False)": lambda: decode_frame(invoices, verify=False),
         "libsecp256k1 recovery alone (coincurve), the floor": lambda: recover_all(pairs),
     }
-    best = dict.fromkeys(ours, float("inf"))
-    for _ in range(args.repeat):
-        for name, function in ours.items():
-            best[name] = min(best[name], best_time(function, 1))
-    rows = [(name, seconds, "-") for name, seconds in best.items()]
+    rows = [(name, min(seconds), "-") for name, seconds in alternating_rounds(ours, args.repeat).items()]
     rows = [(name, seconds / len(invoices) * 1e6, note) for name, seconds, note in rows]
     started = time.perf_counter()
     for name, entry in run_peers(path, args.repeat).items():

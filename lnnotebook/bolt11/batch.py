@@ -763,15 +763,14 @@ def _verify(
     last = first + (5 * signed_groups + 7) // 8
     spare = (8 * (last - first) - 5 * signed_groups).astype(np.uint8)
     signed[last - 1] &= (0xFF << spare).astype(np.uint8)
-    message = memoryview(signed.tobytes())
+    message = signed.data  # sliced per row below, without copying the whole buffer first
     assert walk.signature is not None
     signatures = walk.signature
     recovered = np.zeros((len(plain), 33), np.uint8)
     positions = np.flatnonzero(plain).tolist()
     sha256 = hashlib.sha256
-    prefixes = {
-        hrp: hrp.encode("ascii") for hrp in {hrps[position] for position in positions}
-    }  # plain: ASCII
+    # Plain rows' prefixes are ASCII; each distinct one is encoded once.
+    prefixes = {hrp: hrp.encode("ascii") for hrp in {hrps[position] for position in positions}}
     digests = [
         (position, sha256(prefixes[hrps[position]] + message[start:stop]).digest())
         for position, start, stop in zip(positions, first[plain].tolist(), last[plain].tolist())
