@@ -14,6 +14,7 @@ LNBITS_PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3 \
 	$$p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' >/dev/null 2>&1 \
 	&& echo $$p && break; done)
 VENV := .venv
+PYTEST_ARGS ?=  # e.g. PYTEST_ARGS="-k ledger"; .ci/run uses it to run the browser test on its own
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -39,7 +40,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check lnnotebook tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lnnotebook tests benchmarks
