@@ -34,7 +34,6 @@ from lnnotebook.bolt11.constants import (
     CHECKSUM_GROUPS,
     DEFAULT_EXPIRY,
     DEFAULT_MIN_FINAL_CLTV_EXPIRY,
-    HALF_CURVE_ORDER,
     HOP_BYTES,
     MAX_INVOICE_LENGTH,
     MIN_DATA_GROUPS,
@@ -750,11 +749,11 @@ def _verify(
     rows: np.ndarray,
     hrps: list[str],
 ) -> None:
-    """The signature of every plain row. The payee key is recovered for every row; where ``n`` gives it,
-    a signature is valid for that key when the key it yields with its recovery id is that key and its S is
-    low (recovery satisfies the verifying equation), which costs a recovery instead of a slower verify.
-    Anything else (another key, high S, no key) takes the rules' path, which verifies against ``n`` with
-    any recovery id, as the spec asks, and names what is wrong."""
+    """The signature of every plain row, as the rules check it. Where ``n`` gives the payee, the signature
+    is verified against that key (parsed once per distinct key in the chunk; libsecp256k1's verify demands
+    low S, as the spec does, and ignores the recovery id): cheaper than a recovery, since it needs no square
+    root and no inversion. Elsewhere the key is recovered with the transmitted recovery id. A row that
+    fails either takes the rules' path, which names what is wrong."""
     symbols = layout.symbols  # every data part is padded to whole blocks of 8 groups (``_layout``)
     signed = _blocks_to_bytes(symbols.reshape(-1, 8))
     # Each data part starts on a block, so its signed groups are one slice; zero the bits after them.
@@ -765,8 +764,9 @@ def _verify(
     signed[last - 1] &= (0xFF << spare).astype(np.uint8)
     message = signed.data  # sliced per row below, without copying the whole buffer first
     assert walk.signature is not None
-    signatures = walk.signature
-    recovered = np.zeros((len(plain), 33), np.uint8)
+    keys = np.zeros((len(plain), 33), np.uint8)
+    given = plain & walk.has[_N]
+    keys[given] = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
     positions = np.flatnonzero(plain).tolist()
     sha256 = hashlib.sha256
     # Plain rows' prefixes are ASCII; each distinct one is encoded once.
@@ -775,35 +775,18 @@ def _verify(
         (position, sha256(prefixes[hrps[position]] + message[start:stop]).digest())
         for position, start, stop in zip(positions, first[plain].tolist(), last[plain].tolist())
     ]
-    for position in _Recovery(signatures, recovered).failures(digests):
+    for position in _Signatures(walk.signature, keys).failures(digests, given.tolist()):
         plain[position] = False
-    given = np.flatnonzero(plain & walk.has[_N])
-    if len(given):
-        payees = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
-        same = (payees == recovered[given]).all(axis=1) & _low_s(signatures[given])
-        plain[given[~same]] = False
     payee, valid = columns.hashes["payee"]
-    payee[rows[plain]] = recovered[plain]
+    payee[rows[plain]] = keys[plain]
     valid[rows[plain]] = True
 
 
-_HALF_ORDER_WORDS = np.frombuffer(HALF_CURVE_ORDER.to_bytes(32, "big"), ">u8")
-
-
-def _low_s(signatures: np.ndarray) -> np.ndarray:
-    """Is each signature's S (bytes 32-64, big-endian) at most half the curve order? Compared as four
-    64-bit words, most significant first."""
-    words = np.ascontiguousarray(signatures[:, 32:64]).view(">u8")
-    low = np.ones(len(signatures), bool)  # equal so far: S equal to half the order is low
-    for column in reversed(range(4)):
-        word, half = words[:, column], _HALF_ORDER_WORDS[column]
-        low = (word < half) | ((word == half) & low)
-    return low
-
-
-class _Recovery:
-    """Public-key recovery straight through coincurve's libsecp256k1 binding, writing each compressed key
-    into row ``position`` of ``keys``: the curve work and nothing around it."""
+class _Signatures:
+    """Signature checks straight through coincurve's libsecp256k1 binding, row ``position`` of
+    ``signatures`` (65 bytes: compact signature, recovery id) against row ``position`` of ``keys`` (33
+    bytes, compressed): verified where the row gives its key, else recovered into it. The curve work and
+    nothing around it."""
 
     def __init__(self, signatures: np.ndarray, keys: np.ndarray) -> None:
         self._lib, self._context = lib, GLOBAL_CONTEXT.ctx
@@ -811,29 +794,53 @@ class _Recovery:
         self._keys = keys
         self._signature_base = ffi.cast("unsigned char *", ffi.from_buffer(signatures))
         self._key_base = ffi.cast("unsigned char *", ffi.from_buffer(keys))
-        self._parsed = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+        self._recoverable = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+        self._plain = ffi.new("secp256k1_ecdsa_signature *")
         self._point = ffi.new("secp256k1_pubkey *")
         self._size = ffi.new("size_t *")
         self._compressed = lib.SECP256K1_EC_COMPRESSED
+        self._parsed_keys: dict[bytes, Any] = {}  # a chunk's payees repeat: each is parsed once
 
-    def failures(self, rows: list[tuple[int, bytes]]) -> list[int]:
-        """Recover the key of each (row, signing digest); the rows whose signature yields none."""
-        context, parsed, point, size, compressed = (
-            self._context, self._parsed, self._point, self._size, self._compressed
-        )  # fmt: skip
-        parse = self._lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+    def failures(self, rows: list[tuple[int, bytes]], given: list[bool]) -> list[int]:
+        """Check each (row, signing digest); the rows whose signature is not valid for the key they give,
+        or, giving none, yields none."""
+        context, point, size, compressed = self._context, self._point, self._size, self._compressed
+        recoverable, plain = self._recoverable, self._plain
+        parse_recoverable = self._lib.secp256k1_ecdsa_recoverable_signature_parse_compact
         recover = self._lib.secp256k1_ecdsa_recover
         serialize = self._lib.secp256k1_ec_pubkey_serialize
+        parse, verify = self._lib.secp256k1_ecdsa_signature_parse_compact, self._lib.secp256k1_ecdsa_verify
         signature_base, key_base = self._signature_base, self._key_base
         recovery_ids = self._signatures[:, 64].tolist()
         failed = []
         for position, digest in rows:
+            signature = signature_base + 65 * position
+            if given[position]:
+                key = self._parsed_key(position)
+                if not (
+                    key is not None
+                    and parse(context, plain, signature)
+                    and verify(context, plain, digest, key)
+                ):
+                    failed.append(position)
+                continue
             if not (
-                parse(context, parsed, signature_base + 65 * position, recovery_ids[position])
-                and recover(context, point, parsed, digest)
+                parse_recoverable(context, recoverable, signature, recovery_ids[position])
+                and recover(context, point, recoverable, digest)
             ):
                 failed.append(position)
                 continue
             size[0] = 33
             serialize(context, key_base + 33 * position, size, point, compressed)
         return failed
+
+    def _parsed_key(self, position: int) -> Any:
+        """Row ``position``'s key parsed for libsecp256k1, None where it is not a point of the curve."""
+        raw = self._keys[position].tobytes()
+        parsed = self._parsed_keys.get(raw, False)
+        if parsed is False:
+            parsed = ffi.new("secp256k1_pubkey *")
+            if not self._lib.secp256k1_ec_pubkey_parse(self._context, parsed, raw, 33):
+                parsed = None
+            self._parsed_keys[raw] = parsed
+        return parsed
