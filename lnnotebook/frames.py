@@ -275,11 +275,11 @@ def _shared_decode(
 ) -> list:
     """``done(i, decode_chunk(chunk i))`` of every chunk, in order, by this process and ``workers - 1``
     others, all taking the next chunk in line. The others have ``_IN_FLIGHT`` each in flight, so that none
-    waits for this process to send the next while it decodes one of its own; this process decodes one itself whenever they are served (rather than
-    idle while holding a share of a core) and calls ``done`` on what is ready in between, so its share of
-    the decoding adapts to what ``done`` costs. The last chunks are small (``_chunk_starts``), and at the
-    end this process decodes those sent that no worker has started, so that nobody waits long for the
-    others."""
+    waits for this process to send the next while it decodes one of its own; this process decodes one
+    itself whenever they are served (rather than idle while holding a share of a core) and calls ``done``
+    on what is ready in between, so its share of the decoding adapts to what ``done`` costs. The last
+    chunks are small (``_chunk_starts``), and at the end this process decodes those sent that no worker
+    has started, so that nobody waits long for the others."""
     results: list[Any] = [None] * len(chunks)
     processes = min(workers - 1, len(chunks) - 1)
     following = 0
