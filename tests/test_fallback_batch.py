@@ -58,3 +58,29 @@ def test_blocks_of_eight_groups_pack_into_the_bytes_of_their_bits(shape: tuple[i
         assert bytes(octets) == int(bits, 2).to_bytes(5, "big")
     strided = np.random.default_rng(7).integers(0, 32, (50, 16)).astype(np.uint8)[:, :8]
     assert (batch._blocks_to_bytes(strided) == batch._blocks_to_bytes(strided.copy())).all()
+
+
+def test_fields_read_from_the_packed_groups_are_their_bytes_at_every_offset() -> None:
+    """``batch._fixed_bytes`` and ``batch._ragged_bytes`` (shifts of the packed buffer) against
+    ``bech32.digits_to_bytes`` of the field's own groups, for fields starting at every bit place and of
+    every length, random groups around them (the byte after a field is read and must not leak in)."""
+    generator = np.random.default_rng(11)
+    groups = generator.integers(0, 32, 8 * 400).astype(np.uint8)
+    octets = batch._blocks_to_bytes(groups.reshape(-1, 8))
+    last_start = len(groups) - 120
+    starts = np.concatenate([np.arange(64), generator.integers(0, last_start, 300)]).astype(np.int64)
+
+    def expected(start: int, count: int) -> bytes:
+        return bech32.digits_to_bytes(groups[start : start + count].tobytes().translate(_TO_DIGITS).decode())
+
+    for count, size in ((52, 32), (53, 33), (104, 65)):
+        read = batch._fixed_bytes(octets, starts, size)
+        assert read.shape == (len(starts), size)
+        for start, row in zip(starts.tolist(), read):
+            assert bytes(row) == expected(start, count)
+    lengths = generator.integers(0, 110, len(starts)).astype(np.int64)
+    lengths[:12] = np.arange(12)  # no byte, one byte with padding, ...
+    data, begins, sizes = batch._ragged_bytes(octets, starts, lengths)
+    for start, length, begin, size in zip(starts.tolist(), lengths.tolist(), begins, sizes):
+        assert data[begin : begin + size] == expected(start, length)
+    assert batch._ragged_bytes(octets, starts[:3], np.array([0, 1, 0])) == (b"", [0, 0, 0], [0, 0, 0])

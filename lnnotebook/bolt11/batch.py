@@ -3,8 +3,9 @@
 The work a verifying decoder cannot avoid is the curve arithmetic; everything else here runs across the
 whole batch in numpy. The invoices' 5-bit groups are laid end to end in one buffer (each data part starting
 on a multiple of 8 groups, so that the signed bytes of every invoice are one slice of the buffer read as
-bytes); the checksum, the walk over the tagged fields (one step of every invoice at a time) and the
-fixed-size fields (timestamp, hashes, payee, signature) are computed for all rows in a few numpy passes.
+bytes, and every field's bytes a shift of the bytes it starts in); the checksum, the walk over the
+tagged fields (one step of every invoice at a time) and the fixed-size fields (timestamp, hashes, payee,
+signature) are computed for all rows in a few numpy passes.
 Per invoice, Python does only what has no vectorised form: the SHA-256 of the signed data, one call into
 libsecp256k1, the UTF-8 of a description and the rare fallback address.
 
@@ -27,6 +28,7 @@ from typing import Any, cast
 import numpy as np
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lnnotebook.bolt11 import bech32, decoder
 from lnnotebook.bolt11.addresses import render_plain_fallbacks
@@ -228,6 +230,7 @@ class _Layout:
     """The 5-bit groups of every candidate's data part in one buffer, each starting on a multiple of 8."""
 
     symbols: np.ndarray  # uint8
+    octets: np.ndarray  # uint8: ``symbols`` packed, 5 bytes for 8 groups, so each data part starts on a byte
     data_start: np.ndarray  # int64, a multiple of 8
     data_length: np.ndarray  # int64
     valid_checksum: np.ndarray  # bool: in the alphabet, and the checksum holds
@@ -257,7 +260,8 @@ def _layout(prefixes: _Prefixes, datas: list[str]) -> _Layout:
     if not in_alphabet.all():
         symbols = np.where(symbols == _BAD, 0, symbols).astype(np.uint8)
     valid = _checksums(symbols, starts, lengths, prefixes) & in_alphabet
-    return _Layout(symbols, starts, lengths, valid, datas)
+    octets = _blocks_to_bytes(symbols.reshape(-1, 8))
+    return _Layout(symbols, octets, starts, lengths, valid, datas)
 
 
 def _checksums(
@@ -333,7 +337,7 @@ def _decode_plain(rows: np.ndarray, texts: list[str], columns: Columns, verify: 
     else:
         payee, valid = columns.hashes["payee"]
         found = plain & walk.has[_N]
-        payee[rows[found]] = _fixed_bytes(layout.symbols, walk.start[_N][found], 53, 33)
+        payee[rows[found]] = _fixed_bytes(layout.octets, walk.start[_N][found], 33)
         valid[rows[found]] = True
     accepted = np.flatnonzero(plain)
     targets = rows[accepted]
@@ -519,14 +523,18 @@ def _walk(layout: _Layout, plain: np.ndarray) -> _Walk:
     return _Walk(owner, tag_all, start_all, length_all, has, start, length_of, ok)
 
 
-def _fixed_bytes(symbols: np.ndarray, starts: np.ndarray, groups: int, size: int) -> np.ndarray:
-    """``(len(starts), size)`` bytes of the ``groups`` 5-bit groups from each start, ``size`` being the whole
-    bytes they hold. The groups up to the next multiple of 8 are read as well (every field asked for lies
-    inside its data part, which the signature and checksum follow, so they are in the buffer); they only
-    touch bits past the last whole byte, which are dropped, so nothing needs zeroing."""
-    padded = -(-groups // 8) * 8
-    index = starts.astype(np.int32)[:, None] + _counting(padded)
-    return _blocks_to_bytes(symbols[index].reshape(len(starts), padded // 8, 8))[:, :size]
+def _fixed_bytes(octets: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+    """``(len(starts), size)`` bytes of the fields whose groups begin at ``starts`` (group numbers), read
+    from the packed groups: group ``g`` begins at bit ``5 g``, so a field's bytes are the ``size + 1``
+    bytes from there shifted left by that bit's place in its byte. The byte after the field is read as
+    well (every field asked for lies inside its data part, which the signature and checksum follow); its
+    bits past the field are shifted out."""
+    bits = 5 * starts
+    shift = (bits & 7).astype(np.uint8)[:, None]
+    window = sliding_window_view(octets, size + 1)[bits >> 3]  # one copy of the rows asked for
+    values = window[:, :-1] << shift  # uint8: the bits shifted past the byte are dropped
+    values |= window[:, 1:] >> (8 - shift)  # numpy shifts by 8 or more give 0
+    return values
 
 
 def _blocks_to_bytes(blocks: np.ndarray) -> np.ndarray:
@@ -556,25 +564,24 @@ _LOW_GROUPS, _LOW_PAIRS, _LOW_FOURS = (
 _FIVE, _EIGHT, _TEN, _SIXTEEN, _TWENTY, _TWENTY_FOUR, _THIRTY_TWO = map(np.uint64, (5, 8, 10, 16, 20, 24, 32))
 
 
-def _ragged_bytes(symbols: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, list, list]:
-    """The bytes of fields of any length (trailing padding bits dropped, as ``bech32.digits_to_bytes``):
-    one buffer, and where each field's bytes begin in it and how many there are."""
-    padded = (lengths + 7) & ~7
-    base = np.cumsum(padded) - padded
-    total = int(padded.sum())
+def _ragged_bytes(octets: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, list, list]:
+    """The bytes of fields of any length (trailing padding bits dropped, as ``bech32.digits_to_bytes``),
+    read from the packed groups as ``_fixed_bytes`` reads them: one buffer, and where each field's bytes
+    begin in it and how many there are."""
+    sizes = 5 * lengths // 8
+    begins = np.cumsum(sizes) - sizes
+    total = int(sizes.sum())
     if not total:
-        return b"", [0] * len(lengths), [0] * len(lengths)
-    # Each field's groups copied to a multiple of 8, then the groups after its end zeroed (at most 7).
-    index = np.repeat((starts - base).astype(np.int32), padded)
-    index += _counting(total)
-    np.minimum(index, len(symbols) - 1, out=index)
-    values = symbols[index]
-    ends, spare = base + lengths, padded - lengths
-    for step in range(7):
-        over = spare > step
-        values[ends[over] + step] = 0
-    octets = _blocks_to_bytes(values.reshape(-1, 8))
-    return octets.tobytes(), (base // 8 * 5).tolist(), (5 * lengths // 8).tolist()
+        return b"", begins.tolist(), sizes.tolist()
+    bits = 5 * starts
+    index = np.repeat((bits >> 3) - begins, sizes)
+    index += np.arange(total)
+    shift = np.repeat((bits & 7).astype(np.uint8), sizes)
+    values = octets[index] << shift
+    index += 1
+    np.minimum(index, len(octets) - 1, out=index)  # a field's last byte is never the buffer's
+    values |= octets[index] >> (8 - shift)
+    return values.tobytes(), begins.tolist(), sizes.tolist()
 
 
 _COUNTING: dict[int, np.ndarray] = {}
@@ -606,7 +613,7 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
     ends = layout.data_start + layout.data_length - _TAIL
     stamp_index = layout.data_start[:, None] + np.arange(TIMESTAMP_GROUPS)
     timestamps = (symbols[stamp_index].astype(np.int64) << np.arange(30, -1, -5)).sum(axis=1)
-    signature = _fixed_bytes(symbols, ends, SIGNATURE_GROUPS, 65)
+    signature = _fixed_bytes(layout.octets, ends, 65)
     plain &= signature[:, 64] <= 3  # the rules' path names a bad recovery id
     walk.signature = signature
     numbers = _numbers(symbols, walk, plain)
@@ -628,7 +635,7 @@ def _read_fixed(layout: _Layout, walk: _Walk, plain: np.ndarray, columns: Column
     hash_fields = (("payment_hash", _P), ("payment_secret", _S), ("description_hash", _H))
     found = [accepted[walk.has[tag][accepted]] for _, tag in hash_fields]  # one read for the three
     starts = np.concatenate([walk.start[tag][where] for (_, tag), where in zip(hash_fields, found)])
-    hashes = _fixed_bytes(symbols, starts, 52, 32)
+    hashes = _fixed_bytes(layout.octets, starts, 32)
     first = 0
     for (name, _), where in zip(hash_fields, found):
         values, valid = columns.hashes[name]
@@ -713,7 +720,7 @@ def _read_variable(
         found = np.flatnonzero(plain & walk.has[tag])
         if not len(found):
             continue
-        data, begins, sizes = _ragged_bytes(symbols, walk.start[tag][found], walk.length[tag][found])
+        data, begins, sizes = _ragged_bytes(layout.octets, walk.start[tag][found], walk.length[tag][found])
         targets = rows[found].tolist()
         if tag == _M:
             for target_row, begin, size in zip(targets, begins, sizes):
@@ -754,8 +761,7 @@ def _verify(
     low S, as the spec does, and ignores the recovery id): cheaper than a recovery, since it needs no square
     root and no inversion. Elsewhere the key is recovered with the transmitted recovery id. A row that
     fails either takes the rules' path, which names what is wrong."""
-    symbols = layout.symbols  # every data part is padded to whole blocks of 8 groups (``_layout``)
-    signed = _blocks_to_bytes(symbols.reshape(-1, 8))
+    signed = layout.octets.copy()  # its bytes past each signed part are zeroed below
     # Each data part starts on a block, so its signed groups are one slice; zero the bits after them.
     signed_groups = layout.data_length - _TAIL
     first = layout.data_start // 8 * 5
@@ -766,7 +772,7 @@ def _verify(
     assert walk.signature is not None
     keys = np.zeros((len(plain), 33), np.uint8)
     given = plain & walk.has[_N]
-    keys[given] = _fixed_bytes(symbols, walk.start[_N][given], 53, 33)
+    keys[given] = _fixed_bytes(layout.octets, walk.start[_N][given], 33)
     positions = np.flatnonzero(plain).tolist()
     sha256 = hashlib.sha256
     # Plain rows' prefixes are ASCII; each distinct one is encoded once.
