@@ -9,7 +9,7 @@ from __future__ import annotations
 import binascii
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -20,6 +20,7 @@ import pandas as pd
 
 from lnnotebook.bolt11 import ROW_FIELDS, InvoiceError, decode_rows
 from lnnotebook.bolt11.batch import Columns, decode_columns
+from lnnotebook.processes import worker_pool
 
 # The columns and dtypes live in lnnotebook.schema (re-exported for existing imports).
 from lnnotebook.schema import HOP_COLUMNS as HOP_COLUMNS
@@ -36,6 +37,9 @@ _CHUNK_CHARACTERS = 2**21  # of text at most past a chunk's first: some 4,000 in
 # Chunks sent ahead to each worker. A chunk done is counted until this process, between chunks of its own,
 # collects it; with two, a worker that finished both during one such chunk sat idle (60-80 ms gaps seen).
 _IN_FLIGHT = 3
+# The last chunks, with workers, in this many pieces: a worker may hold two it has started or been sent
+# when this process runs out, so the pieces bound that wait (eighths of 4,000 invoices: some 20 ms).
+_TAIL_PIECES = 8
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
 _FIELD = {name: position for position, name in enumerate(ROW_FIELDS)}
@@ -279,7 +283,8 @@ def _shared_decode(
     itself whenever they are served (rather than idle while holding a share of a core) and calls ``done``
     on what is ready in between, so its share of the decoding adapts to what ``done`` costs. The last
     chunks are small (``_chunk_starts``), and at the end this process decodes those sent that no worker
-    has started, so that nobody waits long for the others."""
+    has started, so that nobody waits long for the others. The workers stay for the next call
+    (``processes.worker_pool``): starting them costs more than a fork."""
     results: list[Any] = [None] * len(chunks)
     processes = min(workers - 1, len(chunks) - 1)
     following = 0
@@ -290,21 +295,26 @@ def _shared_decode(
             at = in_flight.pop(future)
             results[at] = done(at, future.result())
 
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        while following < len(chunks):
-            while len(in_flight) < _IN_FLIGHT * processes and following < len(chunks):
-                in_flight[pool.submit(decode_chunk, chunks[following])] = following
-                following += 1
-            if following < len(chunks):
-                results[following] = done(following, decode_chunk(chunks[following]))
-                following += 1
-            gather([future for future in in_flight if future.done()])
-        # Nothing left to send: take back, latest first, what no worker has started, rather than wait.
-        for future, at in sorted(in_flight.items(), key=lambda item: -item[1]):
-            if future.cancel():
-                del in_flight[future]
-                results[at] = done(at, decode_chunk(chunks[at]))
-        gather(as_completed(list(in_flight)))
+    with worker_pool(workers - 1) as pool:  # kept for the next call (lnnotebook.processes)
+        try:
+            while following < len(chunks):
+                while len(in_flight) < _IN_FLIGHT * processes and following < len(chunks):
+                    in_flight[pool.submit(decode_chunk, chunks[following])] = following
+                    following += 1
+                if following < len(chunks):
+                    results[following] = done(following, decode_chunk(chunks[following]))
+                    following += 1
+                gather([future for future in in_flight if future.done()])
+            # Nothing left to send: take back, latest first, what no worker has started, rather than wait.
+            for future, at in sorted(in_flight.items(), key=lambda item: -item[1]):
+                if future.cancel():
+                    del in_flight[future]
+                    results[at] = done(at, decode_chunk(chunks[at]))
+            gather(as_completed(list(in_flight)))
+        except BaseException:
+            for future in in_flight:  # the kept pool must not go on with a failed call's chunks
+                future.cancel()
+            raise
     return results
 
 
@@ -313,22 +323,22 @@ def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
     of text: that bounds the decoder's working arrays (some 17 bytes a character), and so the memory they
     leave behind as allocator slack. A chunk also ends after ``_CHUNK`` rows, or with workers after a
     share of the rows (for few texts: two chunks per worker, as each chunk shipped costs a little), and
-    with workers the last chunks are cut in four."""
+    with workers the last chunks are cut in ``_TAIL_PIECES``."""
     rows = _CHUNK if workers == 1 else max(_MIN_WORKER_CHUNK, -(-len(texts) // (2 * workers)))
     lengths = np.fromiter((len(text) if type(text) is str else 0 for text in texts), np.int64, len(texts))
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if len(ends) else 0
     by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
     starts = sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
-    if workers > 1:  # the last 2 * workers chunks in quarters: whoever finishes first waits little
+    if workers > 1:  # the last 2 * workers chunks in pieces: whoever finishes first waits little
         cut = max(0, len(starts) - 2 * workers)
         stops = [*starts[1:], len(texts)]
-        quarters = [
-            start + (stop - start) * part // 4
+        pieces = [
+            start + (stop - start) * part // _TAIL_PIECES
             for start, stop in zip(starts[cut:], stops[cut:])
-            for part in range(4)
+            for part in range(_TAIL_PIECES)
         ]
-        starts = sorted({*starts[:cut], *quarters})
+        starts = sorted({*starts[:cut], *pieces})
     return starts
 
 
