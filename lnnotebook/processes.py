@@ -56,7 +56,7 @@ def _acquire(processes: int) -> tuple[ProcessPoolExecutor, bool]:
             _pool.shutdown(wait=False, cancel_futures=True)
             _pool, _users = None, 0
         if _pool is not None and _pool_size != processes and _users == 0:
-            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool.shutdown(wait=True)  # idle: its threads end before the next fork
             _pool = None
         if _pool is None:
             _pool, _pool_size = ProcessPoolExecutor(max_workers=processes), processes
