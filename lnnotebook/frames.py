@@ -284,7 +284,7 @@ def _shared_decode(
     on what is ready in between, so its share of the decoding adapts to what ``done`` costs. The last
     chunks are small (``_chunk_starts``), and at the end this process decodes those sent that no worker
     has started, so that nobody waits long for the others. The workers stay for the next call
-    (``processes.worker_pool``): starting them costs more than a fork."""
+    (``processes.worker_pool``): a fresh fork costs both processes a copy of every page they write."""
     results: list[Any] = [None] * len(chunks)
     processes = min(workers - 1, len(chunks) - 1)
     following = 0
