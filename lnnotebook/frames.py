@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import binascii
 import operator
+import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
@@ -59,8 +61,9 @@ def decode_frame(
 
     ``errors="raise"`` raises the first ``InvoiceError``, its message naming the row;
     ``errors="coerce"`` never raises for a bad row: its ``error`` and ``error_type`` are filled
-    and its other fields are missing. ``workers>1`` decodes in that many processes, this one included;
-    ``progress=True`` shows a tqdm bar. See ``lnnotebook.decode`` for ``verify`` and ``strict``.
+    and its other fields are missing. ``workers>1`` decodes in that many processes, this one included
+    (the others are kept for the next call: ``lnnotebook.processes``); ``progress=True`` shows a tqdm
+    bar. See ``lnnotebook.decode`` for ``verify`` and ``strict``.
     ``dtype_backend`` as in pandas: ``"numpy_nullable"`` (``Int64``, ``string``, ...) or ``"pyarrow"``
     (``int64[pyarrow]``, ``string[pyarrow]``, ...; needs pyarrow).
     """
@@ -284,9 +287,39 @@ def _shared_decode(
     on what is ready in between, so its share of the decoding adapts to what ``done`` costs. The last
     chunks are small (``_chunk_starts``), and at the end this process decodes those sent that no worker
     has started, so that nobody waits long for the others. The workers stay for the next call
-    (``processes.worker_pool``): a fresh fork costs both processes a copy of every page they write."""
-    results: list[Any] = [None] * len(chunks)
+    (``processes.worker_pool``): a fresh fork costs both processes a copy of every page they write. If a
+    worker dies, this process decodes what it left, with a ``RuntimeWarning``."""
+    results: list[Any] = [_PENDING] * len(chunks)
     processes = min(workers - 1, len(chunks) - 1)
+    try:
+        with worker_pool(workers - 1) as pool:  # kept for the next call (lnnotebook.processes)
+            _share(pool, decode_chunk, chunks, processes, done, results)
+    except BrokenProcessPool as error:
+        # A worker died (killed, out of memory): this process decodes what it left, and says so.
+        left = [at for at, result in enumerate(results) if result is _PENDING]
+        warnings.warn(
+            f"a decoding worker process died ({error}); this process decoded the {len(left)} chunk(s) it "
+            "left (the next call starts a new worker)",
+            RuntimeWarning,
+            stacklevel=4,  # decode_frame's caller
+        )
+        for at in left:
+            results[at] = done(at, decode_chunk(chunks[at]))
+    return results
+
+
+_PENDING = object()  # a chunk no process has finished yet
+
+
+def _share(
+    pool: Executor,
+    decode_chunk: Callable[[Sequence[Any]], Any],
+    chunks: list,
+    processes: int,
+    done: Callable[[int, Any], Any],
+    results: list[Any],
+) -> None:
+    """``_shared_decode``'s loop over ``pool``: ``results[i]`` set as chunk ``i`` is done."""
     following = 0
     in_flight: dict[Future, int] = {}
 
@@ -295,27 +328,25 @@ def _shared_decode(
             at = in_flight.pop(future)
             results[at] = done(at, future.result())
 
-    with worker_pool(workers - 1) as pool:  # kept for the next call (lnnotebook.processes)
-        try:
-            while following < len(chunks):
-                while len(in_flight) < _IN_FLIGHT * processes and following < len(chunks):
-                    in_flight[pool.submit(decode_chunk, chunks[following])] = following
-                    following += 1
-                if following < len(chunks):
-                    results[following] = done(following, decode_chunk(chunks[following]))
-                    following += 1
-                gather([future for future in in_flight if future.done()])
-            # Nothing left to send: take back, latest first, what no worker has started, rather than wait.
-            for future, at in sorted(in_flight.items(), key=lambda item: -item[1]):
-                if future.cancel():
-                    del in_flight[future]
-                    results[at] = done(at, decode_chunk(chunks[at]))
-            gather(as_completed(list(in_flight)))
-        except BaseException:
-            for future in in_flight:  # the kept pool must not go on with a failed call's chunks
-                future.cancel()
-            raise
-    return results
+    try:
+        while following < len(chunks):
+            while len(in_flight) < _IN_FLIGHT * processes and following < len(chunks):
+                in_flight[pool.submit(decode_chunk, chunks[following])] = following
+                following += 1
+            if following < len(chunks):
+                results[following] = done(following, decode_chunk(chunks[following]))
+                following += 1
+            gather([future for future in in_flight if future.done()])
+        # Nothing left to send: take back, latest first, what no worker has started, rather than wait.
+        for future, at in sorted(in_flight.items(), key=lambda item: -item[1]):
+            if future.cancel():
+                del in_flight[future]
+                results[at] = done(at, decode_chunk(chunks[at]))
+        gather(as_completed(list(in_flight)))
+    except BaseException:
+        for future in in_flight:  # the kept pool must not go on with a failed call's chunks
+            future.cancel()
+        raise
 
 
 def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:

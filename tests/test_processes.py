@@ -99,3 +99,30 @@ def test_another_size_while_the_kept_pool_is_busy_gets_its_own(monkeypatch) -> N
         assert processes.kept_pool() is kept
     pd.testing.assert_frame_equal(ln.decode_frame(INVOICES, workers=3), one)
     assert processes.kept_pool() is not kept
+
+
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(chunk: list[int]) -> list[int]:
+    """Kills any worker process it runs in (as the out-of-memory killer would); here, the chunk itself."""
+    time.sleep(0.005)
+    if os.getpid() != _PARENT:
+        os._exit(1)
+    return list(chunk)
+
+
+def test_when_a_worker_dies_mid_call_this_process_decodes_what_it_left() -> None:
+    chunks = [list(range(start, start + 10)) for start in range(0, 200, 10)]
+    finished: list[int] = []
+
+    def done(at: int, result: list[int]) -> list[int]:
+        finished.append(at)
+        return result
+
+    with pytest.warns(RuntimeWarning, match=r"a decoding worker process died .*this process decoded"):
+        results = frames._shared_decode(_dies_in_a_worker, chunks, 2, done)
+    assert results == chunks
+    assert sorted(finished) == list(range(len(chunks)))  # each chunk finished once
+    assert processes.kept_pool() is None  # the broken pool is not kept
+    pd.testing.assert_frame_equal(ln.decode_frame(INVOICES, workers=2), ln.decode_frame(INVOICES))
