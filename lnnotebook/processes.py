@@ -44,6 +44,17 @@ def worker_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
         _release(pool, kept, broken)
 
 
+def _detach() -> ProcessPoolExecutor | None:
+    """Under ``_lock``: stop keeping the pool and return it. Its users count no more: each finds, on
+    release, that it is not the kept pool, and the next pool counts its own users from zero."""
+    global _pool, _users, _idle_timer
+    pool, _pool, _users = _pool, None, 0
+    if _idle_timer is not None:
+        _idle_timer.cancel()
+        _idle_timer = None
+    return pool
+
+
 def _acquire(processes: int) -> tuple[ProcessPoolExecutor, bool]:
     global _pool, _pool_size, _pool_owner, _users, _idle_timer
     with _lock:
@@ -51,13 +62,13 @@ def _acquire(processes: int) -> tuple[ProcessPoolExecutor, bool]:
             _idle_timer.cancel()
             _idle_timer = None
         if _pool is not None and _pool_owner != os.getpid():
-            _pool, _users = None, 0  # inherited through a fork: its processes are the parent's
+            _detach()  # inherited through a fork: its processes are the parent's
         if _pool is not None and getattr(_pool, "_broken", False):  # a worker died while it was kept
             _pool.shutdown(wait=False, cancel_futures=True)
-            _pool, _users = None, 0
+            _detach()
         if _pool is not None and _pool_size != processes and _users == 0:
             _pool.shutdown(wait=True)  # idle: its threads end before the next fork
-            _pool = None
+            _detach()
         if _pool is None:
             _pool, _pool_size = ProcessPoolExecutor(max_workers=processes), processes
             _pool_owner = os.getpid()
@@ -82,27 +93,22 @@ def _release(pool: ProcessPoolExecutor, kept: bool, broken: bool) -> None:
                 _idle_timer.daemon = True
                 _idle_timer.start()
             return
-        _pool = None  # every call on it fails now: nobody gets it again
+        _detach()  # every call on it fails now: nobody gets it again
     pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _close_if_idle(pool: ProcessPoolExecutor) -> None:
-    global _pool, _idle_timer
     with _lock:
         if pool is not _pool or _users:
             return
-        _pool, _idle_timer = None, None
+        _detach()
     pool.shutdown(wait=True)
 
 
 def shutdown() -> None:
     """Shut the kept pool down now (the next call with ``workers > 1`` starts another)."""
-    global _pool, _idle_timer
     with _lock:
-        pool, _pool = _pool, None
-        if _idle_timer is not None:
-            _idle_timer.cancel()
-            _idle_timer = None
+        pool = _detach()
     if pool is not None and _pool_owner == os.getpid():
         pool.shutdown(wait=True)
 

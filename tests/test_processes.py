@@ -126,3 +126,18 @@ def test_when_a_worker_dies_mid_call_this_process_decodes_what_it_left() -> None
     assert sorted(finished) == list(range(len(chunks)))  # each chunk finished once
     assert processes.kept_pool() is None  # the broken pool is not kept
     pd.testing.assert_frame_equal(ln.decode_frame(INVOICES, workers=2), ln.decode_frame(INVOICES))
+
+
+def test_a_pool_dropped_while_in_use_leaves_the_next_one_its_own_count(monkeypatch) -> None:
+    """``shutdown()`` while a call holds the pool: that call's release does not count against the next
+    pool, which is still shut down once idle."""
+    monkeypatch.setattr(processes, "IDLE_SECONDS", 0.2)
+    ln.decode_frame(INVOICES, workers=2)
+    with processes.worker_pool(1):
+        processes.shutdown()
+    ln.decode_frame(INVOICES, workers=2)
+    assert processes.kept_pool() is not None
+    deadline = time.monotonic() + 20
+    while processes.kept_pool() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes.kept_pool() is None

@@ -579,7 +579,7 @@ def _ragged_bytes(octets: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -
     shift = np.repeat((bits & 7).astype(np.uint8), sizes)
     values = octets[index] << shift
     index += 1
-    np.minimum(index, len(octets) - 1, out=index)  # a field's last byte is never the buffer's
+    np.minimum(index, len(octets) - 1, out=index)  # the byte after a field exists (the signature follows)
     values |= octets[index] >> (8 - shift)
     return values.tobytes(), begins.tolist(), sizes.tolist()
 
