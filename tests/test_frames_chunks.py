@@ -168,3 +168,6 @@ def test_with_workers_the_last_chunks_are_cut_in_pieces() -> None:
     sizes = np.diff([*starts, len(texts)])
     assert sizes.sum() == len(texts) and starts == sorted(set(starts))
     assert sizes[-1] * (frames._TAIL_PIECES - 1) < sizes[0] and len(sizes) > 2 * frames._TAIL_PIECES
+    # the last two pieces again in quarters: a worker holding two of them at the end keeps nobody long
+    assert max(sizes[-8:]) * 3 < min(sizes[-16:-8]) and min(sizes) >= frames._MIN_PIECE
+    assert frames._chunk_starts(texts[:300], workers=2) == [0, 64, 128, 192, 256]  # no piece under 64 rows
