@@ -23,11 +23,13 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -104,13 +106,29 @@ def kernel_env(home: Path) -> dict[str, str]:
 def run_notebook(path: Path, home: Path) -> tuple[Any, dict[str, Any]]:
     """Execute ``path`` in a new kernel; returns the executed notebook and the probe's findings."""
     notebook = nbformat.read(path, as_version=4)
+    # Over Unix sockets, not TCP: jupyter_client picks free ports before the kernel binds them, and in CI
+    # (two suites at once) another process took one in between ("Address already in use", kernel died).
+    # A short folder of its own: a socket's path is limited to some 100 characters.
+    sockets = Path(tempfile.mkdtemp(prefix="lnnb-kernel-"))
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"))
     client = NotebookClient(
         notebook,
+        km=manager,
         timeout=CELL_TIMEOUT,
         startup_timeout=STARTUP_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},  # the kernel's working folder
     )
+    try:
+        probe = _execute(client, notebook, path, home)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    stdout = "".join(output.get("text", "") for output in probe.outputs if output.output_type == "stream")
+    return notebook, json.loads(stdout.strip().splitlines()[-1])
+
+
+def _execute(client: NotebookClient, notebook: Any, path: Path, home: Path) -> Any:
+    """Every cell of ``notebook`` in ``client``'s new kernel, then the probe; returns the probe cell."""
     with client.setup_kernel(env=kernel_env(home)):  # the kernel is shut down on leaving
         for index, cell in enumerate(notebook.cells):
             try:
@@ -123,8 +141,7 @@ def run_notebook(path: Path, home: Path) -> tuple[Any, dict[str, Any]]:
             client.execute_cell(probe, len(notebook.cells) - 1)
         finally:
             notebook.cells.pop()
-    stdout = "".join(output.get("text", "") for output in probe.outputs if output.output_type == "stream")
-    return notebook, json.loads(stdout.strip().splitlines()[-1])
+    return probe
 
 
 def outputs(notebook: Any, index: int | None = None) -> list[Any]:
