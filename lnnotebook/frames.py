@@ -44,6 +44,7 @@ _IN_FLIGHT = 3
 # of 4,000 invoices, some 20 ms, left this process idle some 3% of a call's time at the end; with the last
 # ones in quarters, half that). Each chunk costs some 2 ms whatever its size, hence no more of them.
 _TAIL_PIECES = 8
+_LAST_PIECES, _LAST_PARTS = 2, 4  # the last two pieces in quarters
 _MIN_PIECE = 64  # rows: pieces are not cut smaller
 _MIN_WORKER_CHUNK = 256  # below this, shipping work to a process costs more than it saves
 
@@ -365,7 +366,8 @@ def _chunk_starts(texts: Sequence[Any], workers: int) -> list[int]:
     by_text = np.searchsorted(ends, np.arange(_CHUNK_CHARACTERS, total, _CHUNK_CHARACTERS), side="right")
     starts = sorted({*range(0, len(texts), rows), *by_text.tolist()} - {len(texts)})
     if workers > 1:  # the last 2 * workers chunks in pieces, and the last of those again: nobody waits long
-        starts = _cut_last(_cut_last(starts, len(texts), 2 * workers, _TAIL_PIECES), len(texts), 2, 4)
+        starts = _cut_last(starts, len(texts), 2 * workers, _TAIL_PIECES)
+        starts = _cut_last(starts, len(texts), _LAST_PIECES, _LAST_PARTS)
     return starts
 
 

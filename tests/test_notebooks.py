@@ -116,7 +116,6 @@ def run_notebook(path: Path, home: Path) -> tuple[Any, dict[str, Any]]:
         km=manager,
         timeout=CELL_TIMEOUT,
         startup_timeout=STARTUP_TIMEOUT,
-        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},  # the kernel's working folder
     )
     try:
